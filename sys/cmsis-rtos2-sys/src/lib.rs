@@ -21,6 +21,14 @@ mod bindings {
 }
 pub use bindings::*;
 
+/// With the `link-probe` feature: a table referring to every function bound here, so that a
+/// chip build leaves each one undefined for CI to check against the SDK.
+#[cfg(feature = "link-probe")]
+pub mod link_probe {
+    use super::*;
+    include!(concat!(env!("OUT_DIR"), "/link_probe.rs"));
+}
+
 /// Where these bindings came from: `committed`, or `sdk:<path>`.
 pub const BINDINGS_SOURCE: &str = env!("WS63_BINDINGS_SOURCE");
 

@@ -74,11 +74,7 @@ pub fn compare_bindings(committed: &str, sdk: &str) -> Result<Vec<Difference>, S
 /// # Errors
 /// When the text is not valid Rust.
 pub fn foreign_functions(src: &str) -> Result<std::collections::BTreeSet<String>, String> {
-    Ok(items(src)?
-        .into_keys()
-        .filter(|(kind, _)| *kind == "fn")
-        .map(|(_, name)| name)
-        .collect())
+    Ok(items(src)?.into_keys().filter(|(kind, _)| *kind == "fn").map(|(_, name)| name).collect())
 }
 
 type ItemMap = BTreeMap<(&'static str, String), String>;
@@ -203,7 +199,9 @@ mod tests {
 
         let sig = BASE.replace("ticks: u32", "ticks: u16");
         let d = compare_bindings(BASE, &sig).unwrap();
-        assert!(matches!(&d[..], [Difference::Changed { kind: "fn", name, .. }] if name == "osDelay"));
+        assert!(
+            matches!(&d[..], [Difference::Changed { kind: "fn", name, .. }] if name == "osDelay")
+        );
 
         let val = BASE.replace("osOK: osStatus_t = 0", "osOK: osStatus_t = 1");
         assert_eq!(compare_bindings(BASE, &val).unwrap().len(), 1);

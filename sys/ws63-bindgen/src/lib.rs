@@ -544,7 +544,11 @@ pub fn parse_sdk_path_file(text: &str) -> Result<Option<String>, String> {
 
 /// Generates the bindings of `krate` from `source`. `crate_dir` is the crate's folder (for its
 /// umbrella header). The output is deterministic for a given libclang and header set.
-pub fn generate(krate: &SysCrate, crate_dir: &Path, source: &HeaderSource) -> Result<String, String> {
+pub fn generate(
+    krate: &SysCrate,
+    crate_dir: &Path,
+    source: &HeaderSource,
+) -> Result<String, String> {
     let header = crate_dir.join(krate.header);
     let mut builder = bindgen::Builder::default()
         .header(header.to_string_lossy())
@@ -612,6 +616,239 @@ fn scratch_dir() -> PathBuf {
     std::env::var_os("OUT_DIR").map_or_else(std::env::temp_dir, PathBuf::from)
 }
 
+/// C runtime functions that compiled Rust code calls without any binding (memory and string
+/// primitives). In the SDK image `memcpy`/`memset` come from LiteOS's `libcsysdeps.a`, the
+/// others from its `libc.a`.
+pub const C_RUNTIME_SYMBOLS: &[&str] = &["memcpy", "memset", "memmove", "memcmp", "bcmp", "strlen"];
+
+/// Every symbol the SDK image provides, with where it comes from: the global definitions of
+/// the prebuilt libraries for `ws63-liteos-app` (read with `readelf`, `$RISCV_READELF` or
+/// `riscv64-unknown-elf-readelf`), and the functions defined (see [`defined_functions`]) by
+/// the C sources of the components that image is built from ([`app_component_dirs`]). A header's object-like `#define a b` renames a source's `a` to the
+/// link symbol `b`: that is how lwIP's `lwip_socket` and `lwip_close` become `socket` and
+/// `closesocket` under the SDK's `LWIP_COMPAT_SOCKETS 2`.
+///
+/// # Errors
+/// When `readelf` cannot be run.
+pub fn sdk_symbols(sdk_src: &Path) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let (mut archives, mut sources, mut headers) = (Vec::new(), Vec::new(), Vec::new());
+    let in_image = app_component_dirs(sdk_src)?;
+    walk(sdk_src, &mut |p| {
+        let s = p.to_string_lossy();
+        if s.contains("/tools/") {
+            return;
+        }
+        if s.ends_with(".a") && s.contains("/ws63-liteos-app/") {
+            archives.push(p.to_path_buf());
+        } else if s.ends_with(".c") && in_image.iter().any(|d| p.starts_with(d)) {
+            sources.push(p.to_path_buf());
+        } else if s.ends_with(".h") {
+            headers.push(p.to_path_buf());
+        }
+    });
+    let readelf =
+        std::env::var("RISCV_READELF").unwrap_or_else(|_| "riscv64-unknown-elf-readelf".into());
+    for a in &archives {
+        let o =
+            std::process::Command::new(&readelf).args(["-sW"]).arg(a).output().map_err(|e| {
+                format!("cannot run {readelf}: {e} (install binutils-riscv64-unknown-elf)")
+            })?;
+        let name = a.strip_prefix(sdk_src).unwrap_or(a).display().to_string();
+        for line in String::from_utf8_lossy(&o.stdout).lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() == 8 && f[6] != "UND" && (f[4] == "GLOBAL" || f[4] == "WEAK") {
+                out.entry(f[7].to_string()).or_insert_with(|| format!("prebuilt {name}"));
+            }
+        }
+    }
+    // A rename applies to the sources of the component whose header makes it (the first two
+    // folders below src/, e.g. open_source/lwip).
+    let component = |p: &Path| -> String {
+        let rel = p.strip_prefix(sdk_src).unwrap_or(p);
+        rel.components()
+            .take(2)
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut renames: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    for h in &headers {
+        let Ok(text) = std::fs::read_to_string(h) else { continue };
+        for (from, to) in object_like_renames(&text) {
+            renames.entry((component(h), from)).or_default().push(to);
+        }
+    }
+    for c in &sources {
+        let Ok(text) = std::fs::read_to_string(c) else { continue };
+        let name = c.strip_prefix(sdk_src).unwrap_or(c).display().to_string();
+        let comp = component(c);
+        for f in defined_functions(&text) {
+            for to in renames.get(&(comp.clone(), f.clone())).into_iter().flatten() {
+                out.entry(to.clone()).or_insert_with(|| format!("source {name} (as {f})"));
+            }
+            out.entry(f).or_insert_with(|| format!("source {name}"));
+        }
+    }
+    Ok(out)
+}
+
+/// The folders (with their sub-folders) of the SDK components that `ws63-liteos-app` is built
+/// from: the `ram_component` lists of the target (`config.py`) and of its template
+/// (`target_config.py`, with its `ram_component_set`s from `common_config.py`), matched to the
+/// `CMakeLists.txt` that `set(COMPONENT_NAME ...)` them.
+///
+/// # Errors
+/// When the SDK's target configuration cannot be read.
+pub fn app_component_dirs(sdk_src: &Path) -> Result<Vec<PathBuf>, String> {
+    let cfg = sdk_src.join("build/config/target_config");
+    let read =
+        |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()));
+    let target = read(cfg.join("ws63/config.py"))?;
+    let template = read(cfg.join("ws63/target_config.py"))?;
+    let common = read(cfg.join("common_config.py"))?;
+    let mut names = python_list_after(&target, "'ws63-liteos-app'", "'ram_component'");
+    names.extend(python_list_after(&template, "'target_ws63_app_rom_template'", "'ram_component'"));
+    for set in python_list_after(&template, "'target_ws63_app_rom_template'", "'ram_component_set'")
+    {
+        names.extend(python_list_after(&common, "component_set", &format!("'{set}'")));
+    }
+    if names.is_empty() {
+        return Err("found no ram_component list for ws63-liteos-app in the SDK".into());
+    }
+    let mut dirs = Vec::new();
+    walk(sdk_src, &mut |p| {
+        if p.file_name().is_some_and(|n| n == "CMakeLists.txt") {
+            let Ok(text) = std::fs::read_to_string(p) else { return };
+            let declares = text.lines().any(|l| {
+                let l = l.trim().replace(' ', "");
+                names.iter().any(|n| {
+                    l.starts_with(&format!("set(COMPONENT_NAME\"{n}\")"))
+                        || l.starts_with(&format!("set(COMPONENT_NAME{n})"))
+                })
+            });
+            if declares {
+                dirs.push(p.parent().unwrap_or(p).to_path_buf());
+            }
+        }
+    });
+    Ok(dirs)
+}
+
+/// The quoted strings of the Python list that follows `key` after `anchor` in `text`
+/// (`'key': ['a', "b", ...]`); `-:`-prefixed entries (removals) are left out.
+fn python_list_after(text: &str, anchor: &str, key: &str) -> Vec<String> {
+    let Some(a) = text.find(anchor) else { return Vec::new() };
+    let Some(k) = text[a..].find(&format!("{key}:")) else { return Vec::new() };
+    let rest = &text[a + k..];
+    let (Some(open), Some(close)) = (rest.find('['), rest.find(']')) else { return Vec::new() };
+    if close < open {
+        return Vec::new();
+    }
+    rest[open + 1..close]
+        .split(',')
+        .map(|x| x.trim().trim_matches(|c| c == '\'' || c == '"').to_string())
+        .filter(|x| !x.is_empty() && !x.starts_with("-:") && !x.starts_with('#'))
+        .collect()
+}
+
+/// The object-like renames a header makes: `#define a b` with two identifiers.
+pub fn object_like_renames(header: &str) -> Vec<(String, String)> {
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+    };
+    header
+        .lines()
+        .filter_map(|l| {
+            let mut w = l
+                .trim_start()
+                .strip_prefix('#')?
+                .trim_start()
+                .strip_prefix("define")?
+                .split_whitespace();
+            let (a, b) = (w.next()?, w.next()?);
+            (w.next().is_none() && ident(a) && ident(b)).then(|| (a.to_string(), b.to_string()))
+        })
+        .collect()
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => walk(&p, f),
+            Ok(t) if t.is_file() => f(&p),
+            _ => {}
+        }
+    }
+}
+
+/// The functions a C source defines: a line at column 0 whose declarator ends in `name(`,
+/// with the return type before the name on the same line or alone on the line before (GNU
+/// style), and no `;` (a declaration), `=` or `#` (a macro) on it.
+pub fn defined_functions(c_source: &str) -> Vec<String> {
+    let starts_ident = |l: &str| l.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    let mut out = Vec::new();
+    let mut prev = "";
+    for line in c_source.lines() {
+        let this = line;
+        let ok = starts_ident(line)
+            && !line.trim_end().ends_with(';')
+            && !line.starts_with("typedef")
+            && !line.contains('=');
+        if let Some(paren) = line.find('(').filter(|_| ok) {
+            let head = line[..paren].trim_end();
+            let name: String = head
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect();
+            let typed_here = head.len() > name.len();
+            let p = prev.trim_end();
+            let typed_before = head == name
+                && starts_ident(prev)
+                && !p.is_empty()
+                && !p.ends_with([';', '{', '}', ')', ',', '\\'])
+                && !p.contains('(');
+            if !name.is_empty() && (typed_here || typed_before) {
+                out.push(name);
+            }
+        }
+        prev = this;
+    }
+    out
+}
+
+/// Rust source for a `-sys` crate's `link-probe` feature: a `#[used]` table that refers to
+/// every foreign function of the bindings, so that a chip build with the feature leaves each
+/// of them undefined in the static library, where CI checks that the SDK image provides it.
+///
+/// # Errors
+/// When the bindings are not valid Rust.
+pub fn link_probe(bindings: &str) -> Result<String, String> {
+    let fns = foreign_functions(bindings)?;
+    let mut out = String::from(
+        "/// A function's address, kept only so that the linker must resolve the symbol.\n\
+         pub struct LinkProbe(*const ());\n\
+         // SAFETY: the addresses are never read back, called or dereferenced.\n\
+         unsafe impl Sync for LinkProbe {}\n\
+         /// Every foreign function of these bindings.\n\
+         #[used]\n",
+    );
+    let _ = writeln!(out, "pub static LINK_PROBE: [LinkProbe; {}] = [", fns.len());
+    for f in &fns {
+        let _ = writeln!(out, "    LinkProbe({f} as *const ()),");
+    }
+    out.push_str("];\n");
+    Ok(out)
+}
+
 /// Rewrites bindings for a host build: every foreign function `f` gets
 /// `#[link_name = "ws63sim_f"]`, the name under which the simulated board defines it.
 pub fn host_link_names(bindings: &str) -> String {
@@ -664,6 +901,9 @@ pub fn build_script(krate: &SysCrate) {
             (text, "committed".to_string())
         }
     };
+    let probe = link_probe(&text).unwrap_or_else(|e| fail(&e));
+    std::fs::write(out_dir.join("link_probe.rs"), probe)
+        .unwrap_or_else(|e| fail(&format!("cannot write link probe: {e}")));
     let chip = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none");
     let text = if chip { text } else { host_link_names(&text) };
     std::fs::write(out_dir.join("bindings.rs"), text)
@@ -726,6 +966,44 @@ mod tests {
         assert!(h.contains("#define LOSCFG_ARCH_RISCV32 1\n"));
         assert!(h.contains("#define LOSCFG_BASE_CORE_TICK_PER_SECOND 100\n"));
         assert!(!h.contains("VFS") && !h.contains("OTHER"));
+    }
+
+    #[test]
+    fn c_definitions_are_found_and_declarations_and_calls_are_not() {
+        let src = "int lwip_socket(int domain, int type, int protocol)\n{\n    foo(1);\n}\n\
+                   static errcode_t uapi_upg_prepare(upg_prepare_info_t *info) {\n\
+                   void upg_reboot(void);\nx = bar(2)\n#define M(x) x\nint\nlwip_close(int s)\n\
+                   {\n}\nfoo(1)\nbar(2);\n";
+        assert_eq!(defined_functions(src), vec!["lwip_socket", "uapi_upg_prepare", "lwip_close"]);
+    }
+
+    #[test]
+    fn python_lists_are_read_after_their_anchor() {
+        let py = "target = {\n 'other': {'ram_component': ['x']},\n 'ws63-liteos-app': {\n  \
+                  'ram_component': [\n   'lwip', \"mqtt\", '-:gone',\n  ],\n }\n}";
+        assert_eq!(python_list_after(py, "'ws63-liteos-app'", "'ram_component'"), ["lwip", "mqtt"]);
+        assert!(python_list_after(py, "'nope'", "'ram_component'").is_empty());
+    }
+
+    #[test]
+    fn header_renames_are_object_like_defines_of_two_identifiers() {
+        let h = "#define lwip_close        closesocket\n#define closesocket(s) close(s)\n\
+                 #  define lwip_send send\n#define N 12\n#define A B C\n";
+        assert_eq!(
+            object_like_renames(h),
+            vec![("lwip_close".into(), "closesocket".into()), ("lwip_send".into(), "send".into())]
+        );
+    }
+
+    #[test]
+    fn the_link_probe_refers_to_every_foreign_function() {
+        let b = "unsafe extern \"C\" {\n    pub fn socket(a: i32) -> i32;\n    pub fn printf(f: \
+                 *const u8, ...) -> i32;\n}\npub const X: u32 = 1;\n";
+        let p = link_probe(b).unwrap();
+        assert!(p.contains("[LinkProbe; 2]"));
+        assert!(p.contains("LinkProbe(socket as *const ())"));
+        assert!(p.contains("LinkProbe(printf as *const ())"));
+        assert!(!p.contains('X'));
     }
 
     #[test]

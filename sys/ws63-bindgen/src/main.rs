@@ -6,12 +6,17 @@
 //! cargo bindings compare [--dump DIR]
 //!                                 # with an SDK: every committed item must have the same
 //!                                 # name and type in the bindings of the real SDK headers
+//! cargo bindings undefined FILE   # FILE: the symbols the chip library leaves undefined, one
+//!                                 # a line; each must be one the SDK image provides
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ws63_bindgen::{compare_bindings, find_sdk, generate, workspace_root, HeaderSource, ALL};
+use ws63_bindgen::{
+    compare_bindings, find_sdk, foreign_functions, generate, sdk_symbols, workspace_root,
+    HeaderSource, ALL, C_RUNTIME_SYMBOLS,
+};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +34,10 @@ fn main() -> ExitCode {
             };
             compare(dump)
         }
+        Some("undefined") => match args.get(1) {
+            Some(f) => undefined(&PathBuf::from(f)),
+            None => return usage("undefined needs the file that lists the symbols"),
+        },
         Some(other) => return usage(&format!("unknown command `{other}`")),
         None => return usage("a command is needed"),
     };
@@ -42,7 +51,7 @@ fn main() -> ExitCode {
 }
 
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("ws63-bindgen: {msg}\nusage: ws63-bindgen regen | check | compare [--dump DIR]");
+    eprintln!("ws63-bindgen: {msg}\nusage: ws63-bindgen regen | check | compare [--dump DIR] | undefined FILE");
     ExitCode::from(2)
 }
 
@@ -125,5 +134,57 @@ fn compare(dump: Option<PathBuf>) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{failures} committed item(s) differ from the SDK's bindings"))
+    }
+}
+
+/// Checks the symbols the chip library leaves undefined. Without an SDK: each must be a
+/// function our committed bindings declare, or one of the C runtime functions the compiler
+/// emits calls to. With an SDK: each must be provided by the SDK image (defined by a prebuilt
+/// `ws63-liteos-app` library or by an SDK C source), and declared under that name by the real
+/// headers when it is one of ours.
+fn undefined(list: &std::path::Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(list).map_err(|e| format!("{}: {e}", list.display()))?;
+    let symbols: Vec<&str> = text.split_whitespace().collect();
+    let root = workspace_root();
+    let sdk = find_sdk(&root)?;
+    let mut declared = std::collections::BTreeSet::new();
+    for k in &ALL {
+        let dir = root.join("sys").join(k.dir);
+        let src = match &sdk {
+            Some(s) => generate(k, &dir, &HeaderSource::Sdk(s.clone()))?,
+            None => std::fs::read_to_string(dir.join(k.committed)).map_err(|e| e.to_string())?,
+        };
+        declared.extend(foreign_functions(&src)?);
+    }
+    let provided = match &sdk {
+        Some(s) => Some(sdk_symbols(s)?),
+        None => None,
+    };
+    let mut bad = 0;
+    for sym in &symbols {
+        let ours = declared.contains(*sym) || C_RUNTIME_SYMBOLS.contains(sym);
+        let verdict = match &provided {
+            None if ours => "declared by the committed bindings / C runtime".to_string(),
+            None => "NOT declared by any -sys crate".to_string(),
+            Some(p) => match p.get(*sym) {
+                Some(origin) if ours => format!("provided by the SDK: {origin}"),
+                Some(origin) => format!("NOT declared by our bindings (the SDK has it: {origin})"),
+                None => "NOT provided by the SDK image".to_string(),
+            },
+        };
+        if verdict.starts_with("NOT") {
+            bad += 1;
+        }
+        println!("  {sym:<32} {verdict}");
+    }
+    println!(
+        "undefined symbols: {} checked against {}",
+        symbols.len(),
+        if sdk.is_some() { "the SDK" } else { "the committed bindings (no SDK)" }
+    );
+    if bad == 0 {
+        Ok(())
+    } else {
+        Err(format!("{bad} undefined symbol(s) the SDK image would not resolve"))
     }
 }

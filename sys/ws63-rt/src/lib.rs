@@ -1,0 +1,177 @@
+//! The chip runtime of the WS63 firmware: what a `no_std` static library needs to live in the
+//! SDK's `ws63-liteos-app` image.
+//!
+//! - [`app_run!`] registers the firmware's entry point the way the SDK's `app_run()` macro does:
+//!   a function pointer in section `.zinitcall.app_run0.init`, which the SDK's `main()` calls
+//!   (through `app_tasks_init()`) before the scheduler starts. The entry must not block: it
+//!   creates its threads and returns.
+//! - [`console::print`] writes to the SDK's console UART (`printf`) on the chip, to stderr on
+//!   the host.
+//! - On the chip: a global allocator over the LiteOS system heap (`malloc`, or `memalign` for
+//!   alignments above the heap's 4 bytes) and a panic handler that prints the location and
+//!   message, then reboots the chip.
+#![no_std]
+#![warn(missing_docs)]
+
+#[cfg(not(target_os = "none"))]
+extern crate std;
+
+/// Registers `$entry` (a `fn()`) as the firmware's application entry point, as the SDK's
+/// `app_run($entry)` does in C. Only the chip build registers anything; on the host the
+/// simulated board calls the entry itself.
+///
+/// The static library must be linked whole-archive (`WHOLE_LINK true` in the SDK component),
+/// since nothing else refers to the registration.
+#[macro_export]
+macro_rules! app_run {
+    ($entry:path) => {
+        #[cfg(target_os = "none")]
+        #[used]
+        #[link_section = ".zinitcall.app_run0.init"]
+        static WS63_APP_RUN_ENTRY: extern "C" fn() = {
+            extern "C" fn ws63_app_run_entry() {
+                $entry()
+            }
+            ws63_app_run_entry
+        };
+    };
+}
+
+pub mod console {
+    //! The console: the SDK's `printf` (UART, 115200 8N1) on the chip, stderr on the host.
+
+    /// Writes `s` to the console as it is (no newline added).
+    pub fn print(s: &str) {
+        #[cfg(target_os = "none")]
+        {
+            let len = i32::try_from(s.len()).unwrap_or(i32::MAX);
+            // SAFETY: "%.*s" reads exactly `len` bytes from `s.as_ptr()`, which points to a
+            // live `&str` of at least that length; the format string is NUL-terminated.
+            unsafe {
+                ws63_sdk_sys::printf(c"%.*s".as_ptr(), len, s.as_ptr());
+            }
+        }
+        #[cfg(not(target_os = "none"))]
+        {
+            use std::io::Write as _;
+            let _ = std::io::stderr().write_all(s.as_bytes());
+        }
+    }
+
+    /// A [`core::fmt::Write`] sink that formats into a fixed buffer and prints it in pieces,
+    /// so formatting needs no heap (usable from the panic handler).
+    pub struct Writer {
+        buf: [u8; 128],
+        len: usize,
+    }
+
+    impl Writer {
+        /// An empty writer.
+        pub const fn new() -> Self {
+            Self { buf: [0; 128], len: 0 }
+        }
+
+        /// Prints what is buffered.
+        pub fn flush(&mut self) {
+            let mut end = self.len;
+            // Never split a UTF-8 sequence; the rest stays for the next flush.
+            while end > 0 && core::str::from_utf8(&self.buf[..end]).is_err() {
+                end -= 1;
+            }
+            if let Ok(s) = core::str::from_utf8(&self.buf[..end]) {
+                print(s);
+            }
+            self.buf.copy_within(end..self.len, 0);
+            self.len -= end;
+        }
+    }
+
+    impl Default for Writer {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl core::fmt::Write for Writer {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            for &b in s.as_bytes() {
+                if self.len == self.buf.len() {
+                    self.flush();
+                    if self.len == self.buf.len() {
+                        self.len = 0;
+                    }
+                }
+                self.buf[self.len] = b;
+                self.len += 1;
+            }
+            Ok(())
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::Writer;
+        use core::fmt::Write as _;
+
+        #[test]
+        fn writer_keeps_utf8_sequences_whole_across_flushes() {
+            let mut w = Writer::new();
+            // 127 ASCII bytes then a 3-byte character: the buffer fills mid-character, the
+            // automatic flush prints the 127 bytes and keeps the started character.
+            let s = "a".repeat(127) + "€";
+            w.write_str(&s).unwrap();
+            assert_eq!(&w.buf[..w.len], "€".as_bytes());
+            w.flush();
+            assert_eq!(w.len, 0);
+        }
+    }
+}
+
+#[cfg(target_os = "none")]
+mod chip {
+    use core::alloc::{GlobalAlloc, Layout};
+
+    /// The LiteOS system heap, through the C library.
+    struct SdkHeap;
+
+    /// `malloc` returns 4-byte aligned blocks on the WS63.
+    const HEAP_ALIGN: usize = 4;
+
+    // SAFETY: malloc/memalign return blocks of at least `size` bytes with at least the asked
+    // alignment (or null), and free releases blocks from either; the SDK heap is thread-safe.
+    unsafe impl GlobalAlloc for SdkHeap {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if layout.align() <= HEAP_ALIGN {
+                // SAFETY: plain C allocation of `layout.size()` bytes.
+                unsafe { ws63_sdk_sys::malloc(layout.size()).cast() }
+            } else {
+                // SAFETY: `layout.align()` is a power of two, as memalign requires.
+                unsafe { ws63_sdk_sys::memalign(layout.align(), layout.size()).cast() }
+            }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+            // SAFETY: `ptr` came from malloc or memalign above (GlobalAlloc contract).
+            unsafe { ws63_sdk_sys::free(ptr.cast()) }
+        }
+    }
+
+    #[global_allocator]
+    static HEAP: SdkHeap = SdkHeap;
+
+    #[panic_handler]
+    fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+        use core::fmt::Write as _;
+        let mut w = crate::console::Writer::new();
+        let _ = write!(w, "\r\n[ws63-rt] PANIC");
+        if let Some(loc) = info.location() {
+            let _ = write!(w, " at {}:{}", loc.file(), loc.line());
+        }
+        let _ = write!(w, ": {}\r\n[ws63-rt] rebooting\r\n", info.message());
+        w.flush();
+        // SAFETY: resets the chip; nothing runs after it.
+        unsafe { ws63_sdk_sys::hal_reboot_chip() };
+        #[allow(clippy::empty_loop)]
+        loop {}
+    }
+}
