@@ -835,6 +835,7 @@ pub fn link_probe(bindings: &str) -> Result<String, String> {
     let fns = foreign_functions(bindings)?;
     let mut out = String::from(
         "/// A function's address, kept only so that the linker must resolve the symbol.\n\
+         #[allow(dead_code)]\n\
          pub struct LinkProbe(*const ());\n\
          // SAFETY: the addresses are never read back, called or dereferenced.\n\
          unsafe impl Sync for LinkProbe {}\n\
