@@ -184,7 +184,6 @@ unsafe extern "C" {
     pub fn osThreadGetName(thread_id: osThreadId_t) -> *const ::core::ffi::c_char;
     pub fn osThreadGetId() -> osThreadId_t;
     pub fn osThreadYield() -> osStatus_t;
-    pub fn osThreadTerminate(thread_id: osThreadId_t) -> osStatus_t;
     pub fn osDelay(ticks: u32) -> osStatus_t;
     pub fn osMutexNew(attr: *const osMutexAttr_t) -> osMutexId_t;
     pub fn osMutexAcquire(mutex_id: osMutexId_t, timeout: u32) -> osStatus_t;

@@ -156,7 +156,6 @@ osThreadId_t osThreadNew(osThreadFunc_t func, void *argument, const osThreadAttr
 const char *osThreadGetName(osThreadId_t thread_id);
 osThreadId_t osThreadGetId(void);
 osStatus_t osThreadYield(void);
-osStatus_t osThreadTerminate(osThreadId_t thread_id);
 osStatus_t osDelay(uint32_t ticks);
 
 osMutexId_t osMutexNew(const osMutexAttr_t *attr);

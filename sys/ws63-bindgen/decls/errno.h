@@ -12,8 +12,10 @@ int *__errno_location(void);
 #define EAGAIN 11
 #define ENOMEM 12
 #define EINVAL 22
+#define ENFILE 23
 #define EPIPE 32
 #define EWOULDBLOCK EAGAIN
+#define ENOTSOCK 88
 #define EADDRINUSE 98
 #define ENETUNREACH 101
 #define ECONNABORTED 103

@@ -280,7 +280,6 @@ pub const CMSIS_RTOS2: SysCrate = SysCrate {
         "osThreadNew",
         "osThreadGetId",
         "osThreadGetName",
-        "osThreadTerminate",
         "osThreadYield",
         "osDelay",
         "osMutexNew",
@@ -389,6 +388,8 @@ pub const LWIP: SysCrate = SysCrate {
         "EHOSTUNREACH",
         "ENETUNREACH",
         "EADDRINUSE",
+        "ENFILE",
+        "ENOTSOCK",
     ],
     opaque: &["netif"],
 };
@@ -404,6 +405,7 @@ pub const WS63_SDK: SysCrate = SysCrate {
         "free",
         "memalign",
         "uapi_partition_get_info",
+        "ws63_upg_init",
         "uapi_upg_prepare",
         "uapi_upg_write_package_sync",
         "uapi_upg_read_package",
@@ -850,8 +852,14 @@ pub fn link_probe(bindings: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// Rewrites bindings for a host build: every foreign function `f` gets
-/// `#[link_name = "ws63sim_f"]`, the name under which the simulated board defines it.
+/// C library functions the SDK's libc provides and the host's libc provides alike: host builds
+/// link them to the host's C library, unprefixed (`printf` is variadic, which stable Rust
+/// cannot define, and the allocator is the host's heap).
+pub const HOST_LIBC_FUNCTIONS: &[&str] = &["printf", "malloc", "free", "memalign"];
+
+/// Rewrites bindings for a host build: every foreign function `f` but the
+/// [`HOST_LIBC_FUNCTIONS`] gets `#[link_name = "ws63sim_f"]`, the name under which the
+/// simulated board defines it.
 pub fn host_link_names(bindings: &str) -> String {
     let mut out = String::with_capacity(bindings.len() + bindings.len() / 8);
     let mut in_extern = false;
@@ -866,7 +874,9 @@ pub fn host_link_names(bindings: &str) -> String {
                 let name: String =
                     rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
                 let indent = &line[..line.len() - trimmed.len()];
-                let _ = writeln!(out, "{indent}#[link_name = \"{HOST_SYMBOL_PREFIX}{name}\"]");
+                if !HOST_LIBC_FUNCTIONS.contains(&name.as_str()) {
+                    let _ = writeln!(out, "{indent}#[link_name = \"{HOST_SYMBOL_PREFIX}{name}\"]");
+                }
             }
         }
         out.push_str(line);
@@ -1011,10 +1021,12 @@ mod tests {
     fn host_link_names_prefix_every_foreign_function_and_nothing_else() {
         let src = "pub const X: u32 = 1;\nunsafe extern \"C\" {\n    pub fn socket(domain: \
                    ::core::ffi::c_int) -> ::core::ffi::c_int;\n    pub fn osDelay(\n        \
-                   ticks: u32,\n    ) -> osStatus_t;\n}\npub fn not_foreign() {}\n";
+                   ticks: u32,\n    ) -> osStatus_t;\n    pub fn printf(f: *const u8, ...) -> i32;\n}\n\
+                   pub fn not_foreign() {}\n";
         let out = host_link_names(src);
         assert!(out.contains("    #[link_name = \"ws63sim_socket\"]\n    pub fn socket("));
         assert!(out.contains("    #[link_name = \"ws63sim_osDelay\"]\n    pub fn osDelay("));
+        assert!(out.contains("ticks: u32,\n    ) -> osStatus_t;\n    pub fn printf("));
         assert_eq!(out.matches("link_name").count(), 2);
         assert!(out.ends_with("}\npub fn not_foreign() {}\n"));
     }

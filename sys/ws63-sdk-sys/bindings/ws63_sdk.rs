@@ -309,6 +309,7 @@ unsafe extern "C" {
     pub fn uapi_upg_read_package(offset: u32, buff: *mut u8, len: u32) -> errcode_t;
     pub fn uapi_upg_get_storage_size() -> u32;
     pub fn uapi_upg_request_upgrade(reset: bool) -> errcode_t;
+    pub fn ws63_upg_init() -> errcode_t;
     pub fn upg_reboot();
     pub fn upg_watchdog_kick();
     pub fn hal_reboot_chip();

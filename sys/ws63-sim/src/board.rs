@@ -1,0 +1,57 @@
+//! Reboot, the watchdog, and how a firmware run ends.
+//!
+//! On the board, a firmware run is one process: `hal_reboot_chip` and `upg_reboot` end it with
+//! [`EXIT_REBOOT`], a power cut with [`EXIT_POWER_CUT`]; the supervisor ([`crate::supervisor`])
+//! then plays flashboot and starts the next run. That is how "the firmware stops dead" is
+//! faithful: no thread of the old run survives, and the flash file keeps exactly what was
+//! written. Tests that call the SDK symbols in their own process can replace the action.
+
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::Mutex;
+
+/// Exit status of a firmware run that asked for a reboot.
+pub const EXIT_REBOOT: i32 = 82;
+/// Exit status of a firmware run whose power was cut.
+pub const EXIT_POWER_CUT: i32 = 83;
+
+static REBOOT_ACTION: Mutex<Option<fn() -> !>> = Mutex::new(None);
+static WATCHDOG_KICKS: AtomicU64 = AtomicU64::new(0);
+
+/// Replaces what a reboot does (default: the firmware process exits with [`EXIT_REBOOT`]).
+pub fn set_reboot_action(action: fn() -> !) {
+    *REBOOT_ACTION.lock().unwrap_or_else(|p| p.into_inner()) = Some(action);
+}
+
+pub(crate) fn reboot() -> ! {
+    let action = *REBOOT_ACTION.lock().unwrap_or_else(|p| p.into_inner());
+    match action {
+        Some(a) => a(),
+        None => {
+            eprintln!("[ws63-sim] reboot");
+            std::process::exit(EXIT_REBOOT)
+        }
+    }
+}
+
+/// Watchdog kicks so far.
+pub fn watchdog_kicks() -> u64 {
+    WATCHDOG_KICKS.load(SeqCst)
+}
+
+/// `hal_reboot_chip`: ends the firmware run.
+#[export_name = "ws63sim_hal_reboot_chip"]
+pub extern "C" fn hal_reboot_chip() {
+    reboot()
+}
+
+/// `upg_reboot`: the upgrade layer's reboot, the same as [`hal_reboot_chip`].
+#[export_name = "ws63sim_upg_reboot"]
+pub extern "C" fn upg_reboot() {
+    reboot()
+}
+
+/// `upg_watchdog_kick`: counted.
+#[export_name = "ws63sim_upg_watchdog_kick"]
+pub extern "C" fn upg_watchdog_kick() {
+    WATCHDOG_KICKS.fetch_add(1, SeqCst);
+}

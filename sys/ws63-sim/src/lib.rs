@@ -1,0 +1,35 @@
+//! A simulated WS63 board: the SDK's C symbols implemented on the host, so the firmware's
+//! wrappers and application run unchanged on x86_64 Linux.
+//!
+//! What it models (each module says how, and where it differs from the SDK on purpose):
+//! - [`rtos`]: CMSIS-RTOS2 on host threads with the chip's 100 Hz tick;
+//! - [`net`]: lwIP sockets, `getaddrinfo` and the netif API over host sockets;
+//! - [`wifi`]: the station API against one simulated access point;
+//! - [`flash`]: a 4 MiB NOR flash in a file, the SDK's default partition table;
+//! - [`upgrade`]: the upgrade API and flashboot's install step; [`package`]: the update
+//!   package format, a builder for tests and the device's verification;
+//! - [`board`]: reboot and the watchdog; a firmware run is a process, and [`supervisor`] is
+//!   the board around it (flashboot, start, reboot);
+//! - [`faults`]: power cuts, flash write errors, WiFi and DNS failures, refused threads.
+//!
+//! On the host the `-sys` crates link every SDK function `f` as `ws63sim_f` (see
+//! `ws63-bindgen`), which is the name each function here is exported under; `printf`,
+//! `malloc`, `free` and `memalign` are the host C library's.
+#![warn(missing_docs)]
+
+pub mod board;
+pub mod faults;
+pub mod flash;
+pub mod net;
+pub mod package;
+pub mod rtos;
+pub mod supervisor;
+pub mod upgrade;
+pub mod wifi;
+
+/// Serialises tests that use the board's global state (faults, WiFi, flash) in one process.
+#[doc(hidden)]
+pub fn test_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
