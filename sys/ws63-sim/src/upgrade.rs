@@ -343,8 +343,9 @@ fn flashboot_inner(f: &mut Flash) -> Result<FlashbootOutcome, FlashError> {
     let images = match package::verify(&mut |off, len| f.read_vec(FOTA_BASE + off, len)) {
         Ok(images) => images,
         Err(e) if first_entry => {
-            program_u32(f, FLAG_AREA + F_COMPLETE, 0)?;
+            // As the SDK: the result first, the complete flag last.
             program_u32(f, FLAG_AREA + F_RESULT, e.result)?;
+            program_u32(f, FLAG_AREA + F_COMPLETE, 0)?;
             return Ok(FlashbootOutcome::Failed(e.result));
         }
         Err(_) => return Ok(FlashbootOutcome::Stuck),
@@ -391,8 +392,8 @@ fn flashboot_inner(f: &mut Flash) -> Result<FlashbootOutcome, FlashError> {
     let all_done = (0..firmware_num as usize).all(|i| f.read_vec(fw_flag_addr(i), 3) == [0; 3]);
     if all_done {
         let res = if failed.is_none() { result::UPDATE_SUCCESS } else { temp };
-        program_u32(f, FLAG_AREA + F_COMPLETE, 0)?;
         program_u32(f, FLAG_AREA + F_RESULT, res)?;
+        program_u32(f, FLAG_AREA + F_COMPLETE, 0)?;
         f.sync();
         return Ok(if res == result::UPDATE_SUCCESS {
             FlashbootOutcome::Installed

@@ -29,7 +29,11 @@ fn connect_to(port: u16) -> (c_int, c_int) {
     unsafe {
         let s = lw::socket(lw::AF_INET as _, lw::SOCK_STREAM as _, 0);
         assert!(s >= 0);
-        let r = lw::connect(s, (&a as *const lw::sockaddr_in).cast(), size_of::<lw::sockaddr_in>() as _);
+        let r = lw::connect(
+            s,
+            (&a as *const lw::sockaddr_in).cast(),
+            size_of::<lw::sockaddr_in>() as _,
+        );
         (s, if r == 0 { 0 } else { errno() })
     }
 }
@@ -87,20 +91,53 @@ fn so_rcvtimeo_uses_the_sdks_option_and_timeval_and_times_out_with_eagain() {
     // SAFETY: option buffers of the sizes given.
     unsafe {
         assert_eq!(
-            lw::setsockopt(s, lw::SOL_SOCKET as _, lw::SO_RCVTIMEO as _, (&tv as *const lw::timeval).cast(), size_of::<lw::timeval>() as _),
+            lw::setsockopt(
+                s,
+                lw::SOL_SOCKET as _,
+                lw::SO_RCVTIMEO as _,
+                (&tv as *const lw::timeval).cast(),
+                size_of::<lw::timeval>() as _
+            ),
             0
         );
         let mut back = lw::timeval::default();
         let mut len = size_of::<lw::timeval>() as lw::socklen_t;
-        assert_eq!(lw::getsockopt(s, lw::SOL_SOCKET as _, lw::SO_RCVTIMEO as _, (&mut back as *mut lw::timeval).cast(), &mut len), 0);
+        assert_eq!(
+            lw::getsockopt(
+                s,
+                lw::SOL_SOCKET as _,
+                lw::SO_RCVTIMEO as _,
+                (&mut back as *mut lw::timeval).cast(),
+                &mut len
+            ),
+            0
+        );
         assert_eq!((back.tv_sec, back.tv_usec), (0, 50_000));
         let mut buf = [0u8; 4];
         assert_eq!(lw::recv(s, buf.as_mut_ptr().cast(), 4, 0), -1);
         assert_eq!(errno(), lw::EAGAIN as c_int);
         // Short option buffers and unknown options are refused.
-        assert_eq!(lw::setsockopt(s, lw::SOL_SOCKET as _, lw::SO_RCVTIMEO as _, (&tv as *const lw::timeval).cast(), 2), -1);
+        assert_eq!(
+            lw::setsockopt(
+                s,
+                lw::SOL_SOCKET as _,
+                lw::SO_RCVTIMEO as _,
+                (&tv as *const lw::timeval).cast(),
+                2
+            ),
+            -1
+        );
         assert_eq!(errno(), lw::EINVAL as c_int);
-        assert_eq!(lw::setsockopt(s, lw::SOL_SOCKET as _, 20, (&tv as *const lw::timeval).cast(), size_of::<lw::timeval>() as _), -1);
+        assert_eq!(
+            lw::setsockopt(
+                s,
+                lw::SOL_SOCKET as _,
+                20,
+                (&tv as *const lw::timeval).cast(),
+                size_of::<lw::timeval>() as _
+            ),
+            -1
+        );
         assert_eq!(errno(), 92, "Linux's SO_RCVTIMEO number is no lwIP option here");
         lw::closesocket(s);
     }
@@ -115,23 +152,45 @@ fn non_blocking_connect_with_select_and_so_error() {
     unsafe {
         let s = lw::socket(lw::AF_INET as _, lw::SOCK_STREAM as _, 0);
         let mut on: c_int = 1;
-        assert_eq!(lw::ioctlsocket(s, lw::FIONBIO as _, (&mut on as *mut c_int).cast::<c_void>()), 0);
-        let r = lw::connect(s, (&a as *const lw::sockaddr_in).cast(), size_of::<lw::sockaddr_in>() as _);
+        assert_eq!(
+            lw::ioctlsocket(s, lw::FIONBIO as _, (&mut on as *mut c_int).cast::<c_void>()),
+            0
+        );
+        let r = lw::connect(
+            s,
+            (&a as *const lw::sockaddr_in).cast(),
+            size_of::<lw::sockaddr_in>() as _,
+        );
         assert!(r == 0 || errno() == lw::EINPROGRESS as c_int);
         let mut w = lw::fd_set::default();
         let bits = 8 * size_of::<std::ffi::c_ulong>();
         w.fds_bits[s as usize / bits] |= 1 << (s as usize % bits);
         let mut tv = lw::timeval { tv_sec: 2, tv_usec: 0 };
-        assert_eq!(lw::select(s + 1, std::ptr::null_mut(), &mut w, std::ptr::null_mut(), &mut tv), 1);
+        assert_eq!(
+            lw::select(s + 1, std::ptr::null_mut(), &mut w, std::ptr::null_mut(), &mut tv),
+            1
+        );
         let mut err: c_int = -1;
         let mut len = size_of::<c_int>() as lw::socklen_t;
-        assert_eq!(lw::getsockopt(s, lw::SOL_SOCKET as _, lw::SO_ERROR as _, (&mut err as *mut c_int).cast(), &mut len), 0);
+        assert_eq!(
+            lw::getsockopt(
+                s,
+                lw::SOL_SOCKET as _,
+                lw::SO_ERROR as _,
+                (&mut err as *mut c_int).cast(),
+                &mut len
+            ),
+            0
+        );
         assert_eq!(err, 0);
         // Nothing to read yet: select times out with 0 and an emptied set.
         let mut rset = lw::fd_set::default();
         rset.fds_bits[s as usize / bits] |= 1 << (s as usize % bits);
         let mut tv = lw::timeval { tv_sec: 0, tv_usec: 10_000 };
-        assert_eq!(lw::select(s + 1, &mut rset, std::ptr::null_mut(), std::ptr::null_mut(), &mut tv), 0);
+        assert_eq!(
+            lw::select(s + 1, &mut rset, std::ptr::null_mut(), std::ptr::null_mut(), &mut tv),
+            0
+        );
         assert_eq!(rset.fds_bits[0], 0);
         let mut buf = [0u8; 1];
         assert_eq!(lw::recv(s, buf.as_mut_ptr().cast(), 1, 0), -1);
@@ -178,7 +237,10 @@ fn a_send_to_a_closed_peer_is_epipe_not_a_signal() {
     let failed = (0..200).find_map(|_| unsafe {
         (lw::send(s, chunk.as_ptr().cast(), chunk.len(), 0) < 0).then(errno)
     });
-    assert!(matches!(failed, Some(e) if e == lw::EPIPE as c_int || e == lw::ECONNRESET as c_int), "{failed:?}");
+    assert!(
+        matches!(failed, Some(e) if e == lw::EPIPE as c_int || e == lw::ECONNRESET as c_int),
+        "{failed:?}"
+    );
     // SAFETY: closing our descriptor.
     unsafe { lw::closesocket(s) };
 }
@@ -189,7 +251,10 @@ fn getaddrinfo_resolves_one_ipv4_address_and_faults_make_it_fail() {
     // SAFETY: valid C strings and out-pointer; the result is freed once.
     unsafe {
         let mut res: *mut lw::addrinfo = std::ptr::null_mut();
-        assert_eq!(lw::getaddrinfo(c"localhost".as_ptr(), c"8080".as_ptr(), std::ptr::null(), &mut res), 0);
+        assert_eq!(
+            lw::getaddrinfo(c"localhost".as_ptr(), c"8080".as_ptr(), std::ptr::null(), &mut res),
+            0
+        );
         let ai = &*res;
         assert!(ai.ai_next.is_null());
         assert_eq!(ai.ai_family, lw::AF_INET as c_int);
@@ -198,11 +263,28 @@ fn getaddrinfo_resolves_one_ipv4_address_and_faults_make_it_fail() {
         assert_eq!(u32::from_be(sin.sin_addr.s_addr), u32::from(std::net::Ipv4Addr::LOCALHOST));
         lw::freeaddrinfo(res);
 
-        assert_eq!(lw::getaddrinfo(c"localhost".as_ptr(), c"http".as_ptr(), std::ptr::null(), &mut res), lw::EAI_SERVICE);
-        assert_eq!(lw::getaddrinfo(std::ptr::null(), std::ptr::null(), std::ptr::null(), &mut res), lw::EAI_NONAME);
-        assert_eq!(lw::getaddrinfo(c"no-such-host.invalid".as_ptr(), std::ptr::null(), std::ptr::null(), &mut res), lw::EAI_NONAME);
+        assert_eq!(
+            lw::getaddrinfo(c"localhost".as_ptr(), c"http".as_ptr(), std::ptr::null(), &mut res),
+            lw::EAI_SERVICE
+        );
+        assert_eq!(
+            lw::getaddrinfo(std::ptr::null(), std::ptr::null(), std::ptr::null(), &mut res),
+            lw::EAI_NONAME
+        );
+        assert_eq!(
+            lw::getaddrinfo(
+                c"no-such-host.invalid".as_ptr(),
+                std::ptr::null(),
+                std::ptr::null(),
+                &mut res
+            ),
+            lw::EAI_NONAME
+        );
         ws63_sim::faults::Faults { dns_fail: true, ..Default::default() }.install();
-        assert_eq!(lw::getaddrinfo(c"localhost".as_ptr(), std::ptr::null(), std::ptr::null(), &mut res), lw::EAI_FAIL);
+        assert_eq!(
+            lw::getaddrinfo(c"localhost".as_ptr(), std::ptr::null(), std::ptr::null(), &mut res),
+            lw::EAI_FAIL
+        );
         ws63_sim::faults::clear();
     }
 }

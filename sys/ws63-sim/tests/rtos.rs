@@ -149,7 +149,10 @@ fn message_queues_copy_fixed_size_messages_in_order() {
         let mut prio = 9u8;
         assert_eq!(os::osMessageQueueGet(q, (&mut out as *mut u32).cast(), &mut prio, 0), os::osOK);
         assert_eq!((out, prio), (1, 0));
-        assert_eq!(os::osMessageQueueGet(q, (&mut out as *mut u32).cast(), std::ptr::null_mut(), 0), os::osOK);
+        assert_eq!(
+            os::osMessageQueueGet(q, (&mut out as *mut u32).cast(), std::ptr::null_mut(), 0),
+            os::osOK
+        );
         assert_eq!(out, 2);
         assert_eq!(
             os::osMessageQueueGet(q, (&mut out as *mut u32).cast(), std::ptr::null_mut(), 0),
@@ -161,7 +164,12 @@ fn message_queues_copy_fixed_size_messages_in_order() {
         let qh = q as usize;
         let reader = std::thread::spawn(move || {
             let mut v = 0u32;
-            let r = os::osMessageQueueGet(qh as *mut c_void, (&mut v as *mut u32).cast(), std::ptr::null_mut(), 500);
+            let r = os::osMessageQueueGet(
+                qh as *mut c_void,
+                (&mut v as *mut u32).cast(),
+                std::ptr::null_mut(),
+                500,
+            );
             GOT.store(v, Ordering::SeqCst);
             r
         });

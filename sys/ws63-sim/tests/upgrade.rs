@@ -48,7 +48,10 @@ fn every_call_before_init_is_not_init_and_init_is_once() {
         assert_eq!(sdk::uapi_upg_get_storage_size(), 0);
         assert_eq!(prepare(100), sdk::ERRCODE_UPG_NOT_INIT);
         assert_eq!(write(0, &[1]), sdk::ERRCODE_UPG_NOT_INIT);
-        assert_eq!(sdk::uapi_upg_read_package(0, [0u8; 4].as_mut_ptr(), 4), sdk::ERRCODE_UPG_NOT_INIT);
+        assert_eq!(
+            sdk::uapi_upg_read_package(0, [0u8; 4].as_mut_ptr(), 4),
+            sdk::ERRCODE_UPG_NOT_INIT
+        );
         assert_eq!(sdk::uapi_upg_request_upgrade(false), sdk::ERRCODE_UPG_NOT_INIT);
         assert_eq!(sdk::ws63_upg_init(), sdk::ERRCODE_SUCC);
         assert_eq!(sdk::ws63_upg_init(), sdk::ERRCODE_UPG_ALREADY_INIT);
@@ -69,7 +72,10 @@ fn prepare_and_write_check_their_arguments_with_the_sdks_codes() {
         assert_eq!(prepare(0x18_0001), sdk::ERRCODE_UPG_INVALID_PARAMETER, "larger than storage");
         assert_eq!(write(0, &[1, 2]), sdk::ERRCODE_UPG_NOT_PREPARED);
         assert_eq!(prepare(1000), sdk::ERRCODE_SUCC);
-        assert_eq!(sdk::uapi_upg_write_package_sync(0, std::ptr::null(), 4), sdk::ERRCODE_UPG_NULL_POINTER);
+        assert_eq!(
+            sdk::uapi_upg_write_package_sync(0, std::ptr::null(), 4),
+            sdk::ERRCODE_UPG_NULL_POINTER
+        );
         assert_eq!(write(0, &[]), sdk::ERRCODE_UPG_INVALID_BUFF_LEN);
         assert_eq!(write(999, &[1, 2]), sdk::ERRCODE_UPG_NO_ENOUGH_SPACE, "past the package");
         assert_eq!(write(1000, &[1]), sdk::ERRCODE_UPG_NO_ENOUGH_SPACE);
@@ -84,9 +90,18 @@ fn prepare_and_write_check_their_arguments_with_the_sdks_codes() {
         assert_eq!(sdk::uapi_upg_read_package(0, buf.as_mut_ptr(), 12), sdk::ERRCODE_SUCC);
         assert_eq!(&buf[..10], &[0x55; 10]);
         assert_eq!(&buf[10..], &[0xFF; 2]);
-        assert_eq!(sdk::uapi_upg_read_package(0, buf.as_mut_ptr(), 0x1_0000), sdk::ERRCODE_UPG_INVALID_BUFF_LEN);
-        assert_eq!(sdk::uapi_upg_read_package(0x18_3000, buf.as_mut_ptr(), 4), sdk::ERRCODE_UPG_INVALID_PARAMETER);
-        assert_eq!(sdk::uapi_upg_read_package(0, std::ptr::null_mut(), 4), sdk::ERRCODE_UPG_NULL_POINTER);
+        assert_eq!(
+            sdk::uapi_upg_read_package(0, buf.as_mut_ptr(), 0x1_0000),
+            sdk::ERRCODE_UPG_INVALID_BUFF_LEN
+        );
+        assert_eq!(
+            sdk::uapi_upg_read_package(0x18_3000, buf.as_mut_ptr(), 4),
+            sdk::ERRCODE_UPG_INVALID_PARAMETER
+        );
+        assert_eq!(
+            sdk::uapi_upg_read_package(0, std::ptr::null_mut(), 4),
+            sdk::ERRCODE_UPG_NULL_POINTER
+        );
         // A new prepare erases what was written.
         assert_eq!(prepare(1000), sdk::ERRCODE_SUCC);
         assert_eq!(sdk::uapi_upg_read_package(500, buf.as_mut_ptr(), 12), sdk::ERRCODE_SUCC);

@@ -4,10 +4,10 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use cmsis_rtos2_sys as _;
 use lwip_sys as lw;
 use ws63_sdk_sys as sdk;
 use ws63_sim as _;
-use cmsis_rtos2_sys as _;
 
 static EVENTS: Mutex<Option<mpsc::Sender<i32>>> = Mutex::new(None);
 
@@ -38,11 +38,18 @@ fn connect_reports_through_the_callback_then_dhcp_binds() {
     ws63_sim::wifi::set_access_point("bms-lab", "correct horse");
     let (tx, rx) = mpsc::channel();
     *EVENTS.lock().unwrap() = Some(tx);
-    let events = sdk::wifi_event_stru { wifi_event_connection_changed: Some(on_change), ..Default::default() };
+    let events = sdk::wifi_event_stru {
+        wifi_event_connection_changed: Some(on_change),
+        ..Default::default()
+    };
     // SAFETY: valid pointers to locals for the duration of each call.
     unsafe {
         assert_eq!(sdk::wifi_register_event_cb(&events), sdk::ERRCODE_SUCC);
-        assert_eq!(sdk::wifi_sta_connect(&config("bms-lab", "correct horse")), sdk::ERRCODE_FAIL, "not enabled");
+        assert_eq!(
+            sdk::wifi_sta_connect(&config("bms-lab", "correct horse")),
+            sdk::ERRCODE_FAIL,
+            "not enabled"
+        );
         assert_eq!(sdk::wifi_sta_enable(), sdk::ERRCODE_SUCC);
         assert_eq!(sdk::wifi_is_sta_enabled(), 1);
         assert_eq!(sdk::wifi_sta_connect(std::ptr::null()), sdk::ERRCODE_INVALID_PARAM);
@@ -71,7 +78,10 @@ fn connect_reports_through_the_callback_then_dhcp_binds() {
         }
         assert_eq!(lw::netifapi_dhcp_is_bound(wlan0), lw::ERR_OK);
         let mut ip = lw::ip4_addr_t::default();
-        assert_eq!(lw::netifapi_netif_get_addr(wlan0, &mut ip, std::ptr::null_mut(), std::ptr::null_mut()), lw::ERR_OK);
+        assert_eq!(
+            lw::netifapi_netif_get_addr(wlan0, &mut ip, std::ptr::null_mut(), std::ptr::null_mut()),
+            lw::ERR_OK
+        );
         assert_eq!(ip.addr.to_ne_bytes(), [127, 0, 0, 1]);
 
         assert_eq!(sdk::wifi_sta_disconnect(), sdk::ERRCODE_SUCC);

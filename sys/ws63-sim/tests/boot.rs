@@ -1,0 +1,184 @@
+//! The whole board: boots, firmware runs as processes, reboots, and power cuts at every flash
+//! write of an upgrade, MCUboot-simulator style.
+//!
+//! The firmware here is this test binary run again as a child (`child_firmware`), which does
+//! what the script in `WS63SIM_TEST_SCRIPT` says: an OTA through the SDK API, ending in
+//! `uapi_upg_request_upgrade(true)`, or a report of the version it booted with.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use ws63_sdk_sys as sdk;
+use ws63_sim::package;
+use ws63_sim::supervisor::{FirmwareEnv, RunEnd, Supervisor};
+use ws63_sim::upgrade::FlashbootOutcome;
+
+const SCRIPT: &str = "WS63SIM_TEST_SCRIPT";
+
+/// The firmware side: does nothing when run as an ordinary test.
+#[test]
+fn child_firmware() {
+    let Some(env) = FirmwareEnv::from_env() else { return };
+    env.start().unwrap();
+    let script = std::env::var(SCRIPT).unwrap();
+    if let Some(path) = script.strip_prefix("ota:") {
+        let pkg = std::fs::read(path).unwrap();
+        // SAFETY: plain SDK calls with valid buffers.
+        unsafe {
+            assert_eq!(sdk::ws63_upg_init(), sdk::ERRCODE_SUCC);
+            let mut info = sdk::upg_prepare_info_t { package_len: pkg.len() as u32 };
+            assert_eq!(sdk::uapi_upg_prepare(&mut info), sdk::ERRCODE_SUCC);
+            for (i, c) in pkg.chunks(4096).enumerate() {
+                let r =
+                    sdk::uapi_upg_write_package_sync((i * 4096) as u32, c.as_ptr(), c.len() as u16);
+                assert_eq!(r, sdk::ERRCODE_SUCC);
+            }
+            let r = sdk::uapi_upg_request_upgrade(true);
+            // Only a refused package comes back here.
+            std::process::exit(if r == sdk::ERRCODE_FAIL { 3 } else { 4 });
+        }
+    } else if let Some(path) = script.strip_prefix("report:") {
+        std::fs::write(path, &env.version).unwrap();
+        std::process::exit(0);
+    }
+    panic!("unknown script {script}");
+}
+
+fn spawn(script: String) -> impl FnMut(&FirmwareEnv) -> std::io::Result<std::process::Child> {
+    move |env: &FirmwareEnv| {
+        Command::new(std::env::current_exe()?)
+            .args(["--exact", "child_firmware", "--nocapture", "--test-threads=1"])
+            .envs(env.to_env())
+            .env(SCRIPT, &script)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+    }
+}
+
+/// A board on a bench; holds the lock on the simulator's process-wide fault state, which the
+/// supervisor's flashboot step uses.
+struct Bench {
+    dir: PathBuf,
+    _lock: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Bench {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("ws63sim-boot-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { dir, _lock: ws63_sim::test_lock() }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Boots and reports the version the firmware saw.
+    fn report(&self, board: &mut Supervisor) -> (FlashbootOutcome, String) {
+        let out = self.file("report.txt");
+        let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
+        assert_eq!(rec.end, RunEnd::Exited(0));
+        (rec.flashboot, std::fs::read_to_string(out).unwrap())
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn write_pkg(path: &Path, pkg: &[u8]) -> String {
+    std::fs::write(path, pkg).unwrap();
+    format!("ota:{}", path.display())
+}
+
+#[test]
+fn an_ota_reboots_into_the_new_version() {
+    let b = Bench::new("ok");
+    let mut board = Supervisor::new(&b.file("board.flash"), "1.0.0");
+    assert_eq!(b.report(&mut board), (FlashbootOutcome::NoUpgrade, "1.0.0".into()));
+    let ota = write_pkg(&b.file("pkg"), &package::build_app("1.0.1", 30_000));
+    let rec = board.boot(&mut spawn(ota)).unwrap();
+    assert_eq!(rec.end, RunEnd::Reboot, "request_upgrade(true) reboots");
+    assert_eq!(b.report(&mut board), (FlashbootOutcome::Installed, "1.0.1".into()));
+    assert_eq!(b.report(&mut board), (FlashbootOutcome::NoUpgrade, "1.0.1".into()));
+    assert_eq!(board.installed_version().unwrap().as_deref(), Some("1.0.1"));
+}
+
+#[test]
+fn a_bad_package_is_refused_and_the_old_version_keeps_booting() {
+    let b = Bench::new("bad");
+    let mut board = Supervisor::new(&b.file("board.flash"), "1.0.0");
+    let good = package::build_app("1.0.1", 30_000);
+    for bad in [package::flip_bit(&good, 8 * 20_000), package::truncate(&good, 20_000)] {
+        let rec = board.boot(&mut spawn(write_pkg(&b.file("pkg"), &bad))).unwrap();
+        assert_eq!(rec.end, RunEnd::Exited(3), "request_upgrade returned ERRCODE_FAIL");
+        assert_eq!(b.report(&mut board), (FlashbootOutcome::NoUpgrade, "1.0.0".into()));
+    }
+}
+
+/// Flash operations of the firmware-side OTA: prepare (2 erases, 3 flag writes), the package
+/// writes, request (2 flag writes).
+fn firmware_writes(pkg_len: usize) -> u64 {
+    5 + pkg_len.div_ceil(4096) as u64 + 2
+}
+
+#[test]
+fn a_power_cut_at_any_write_of_the_download_leaves_the_old_version_booting() {
+    let b = Bench::new("cut-fw");
+    let pkg = package::build_app("2.0.0", 20_000);
+    let ota = write_pkg(&b.file("pkg"), &pkg);
+    let total = firmware_writes(pkg.len());
+    for cut in 1..=total {
+        let flash = b.file(&format!("cut{cut}.flash"));
+        let mut board = Supervisor::new(&flash, "1.0.0");
+        board.next_faults.power_cut_at_write = Some(cut);
+        let rec = board.boot(&mut spawn(ota.clone())).unwrap();
+        assert_eq!(rec.end, RunEnd::PowerCut, "cut at write {cut}");
+        let (fb, version) = b.report(&mut board);
+        assert_eq!(version, "1.0.0", "cut at write {cut}: flashboot {fb:?}");
+        // The board is still good for an OTA.
+        assert_eq!(board.boot(&mut spawn(ota.clone())).unwrap().end, RunEnd::Reboot);
+        assert_eq!(
+            b.report(&mut board),
+            (FlashbootOutcome::Installed, "2.0.0".into()),
+            "cut {cut}"
+        );
+        std::fs::remove_file(flash).unwrap();
+    }
+    // One write past the last is no cut at all: the count above covers every write.
+    let flash = b.file("nocut.flash");
+    let mut board = Supervisor::new(&flash, "1.0.0");
+    board.next_faults.power_cut_at_write = Some(total + 1);
+    assert_eq!(board.boot(&mut spawn(ota)).unwrap().end, RunEnd::Reboot);
+}
+
+#[test]
+fn a_power_cut_during_flashboots_install_is_retried_and_never_boots_a_broken_image() {
+    let b = Bench::new("cut-fb");
+    let pkg = package::build_app("3.0.0", 20_000);
+    let ota = write_pkg(&b.file("pkg"), &pkg);
+    // Flashboot's writes: the first-attempt flag, the app partition erase, the image copy in
+    // sectors, the finished flags, complete_flag and update_result.
+    let install_writes = 1 + 1 + 20_000u64.div_ceil(4096) + 1 + 2;
+    for cut in 1..=install_writes {
+        let flash = b.file(&format!("fb{cut}.flash"));
+        let mut board = Supervisor::new(&flash, "1.0.0");
+        assert_eq!(board.boot(&mut spawn(ota.clone())).unwrap().end, RunEnd::Reboot);
+        board.next_flashboot_faults.power_cut_at_write = Some(cut);
+        let out = b.file("report.txt");
+        let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
+        assert_eq!(
+            (rec.flashboot, rec.end),
+            (FlashbootOutcome::PowerCut, RunEnd::PowerCut),
+            "cut {cut}"
+        );
+        let (fb, version) = b.report(&mut board);
+        assert_eq!(version, "3.0.0", "cut {cut}: flashboot {fb:?}");
+        assert_eq!(board.last_upgrade_result().unwrap(), Some(package::result::UPDATE_SUCCESS));
+        std::fs::remove_file(flash).unwrap();
+    }
+}
