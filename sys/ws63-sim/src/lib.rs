@@ -16,6 +16,11 @@
 //! `ws63-bindgen`), which is the name each function here is exported under; `printf`,
 //! `malloc`, `free` and `memalign` are the host C library's.
 #![warn(missing_docs)]
+// The exported functions are the SDK's C entry points: C callers cannot see Rust's `unsafe`,
+// and the pointer contracts are the SDK API's own, stated at each dereference.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+// `c_long` and `c_ulong` are 64-bit here but follow the platform: casts through them are kept.
+#![allow(clippy::unnecessary_cast)]
 
 pub mod board;
 pub mod faults;

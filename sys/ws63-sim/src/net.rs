@@ -336,7 +336,7 @@ pub extern "C" fn ioctlsocket(s: c_int, cmd: c_long, argp: *mut c_void) -> c_int
     }
 }
 
-const FD_BITS: usize = 8 * size_of::<std::ffi::c_ulong>();
+const FD_BITS: usize = std::ffi::c_ulong::BITS as usize;
 
 fn fd_isset(set: &fd_set, fd: usize) -> bool {
     set.fds_bits.get(fd / FD_BITS).is_some_and(|w| w & (1 << (fd % FD_BITS)) != 0)

@@ -163,7 +163,7 @@ fn non_blocking_connect_with_select_and_so_error() {
         );
         assert!(r == 0 || errno() == lw::EINPROGRESS as c_int);
         let mut w = lw::fd_set::default();
-        let bits = 8 * size_of::<std::ffi::c_ulong>();
+        let bits = std::ffi::c_ulong::BITS as usize;
         w.fds_bits[s as usize / bits] |= 1 << (s as usize % bits);
         let mut tv = lw::timeval { tv_sec: 2, tv_usec: 0 };
         assert_eq!(

@@ -124,9 +124,9 @@ fn a_valid_package_is_requested_then_installed_by_flashboot() {
         assert_eq!(sdk::uapi_upg_request_upgrade(false), sdk::ERRCODE_SUCC);
     }
     assert!(flash(upgrade::pending));
-    assert_eq!(flash(|f| upgrade::installed_version(f)).as_deref(), Some("1.0.0"));
+    assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.0"));
     assert_eq!(flash(upgrade::flashboot), FlashbootOutcome::Installed);
-    assert_eq!(flash(|f| upgrade::installed_version(f)).as_deref(), Some("1.0.1"));
+    assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.1"));
     assert_eq!(flash(upgrade::last_result), Some(package::result::UPDATE_SUCCESS));
     // The next boot has nothing to do, and the app sees NONE (flashboot consumed the result).
     assert_eq!(flash(upgrade::flashboot), FlashbootOutcome::NoUpgrade);
@@ -160,7 +160,7 @@ fn corrupted_and_truncated_packages_are_refused_and_the_old_image_stays() {
         }
         assert!(!flash(upgrade::pending), "{what}: not marked for flashboot");
         assert_eq!(flash(upgrade::flashboot), FlashbootOutcome::NoUpgrade);
-        assert_eq!(flash(|f| upgrade::installed_version(f)).as_deref(), Some("1.0.0"), "{what}");
+        assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.0"), "{what}");
     }
     std::fs::remove_file(p).unwrap();
 }
@@ -183,7 +183,7 @@ fn flashboot_verifies_again_and_keeps_the_old_image_if_the_package_changed() {
         flash(upgrade::flashboot),
         FlashbootOutcome::Failed(package::result::VERIFY_IMAGE_FAILED)
     );
-    assert_eq!(flash(|f| upgrade::installed_version(f)).as_deref(), Some("1.0.0"));
+    assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.0"));
     assert_eq!(flash(upgrade::last_result), Some(package::result::VERIFY_IMAGE_FAILED));
     upgrade::reset_ram_state();
     // SAFETY: plain API calls.
