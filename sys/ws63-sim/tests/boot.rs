@@ -37,6 +37,14 @@ fn child_firmware() {
             // Only a refused package comes back here.
             std::process::exit(if r == sdk::ERRCODE_FAIL { 3 } else { 4 });
         }
+    } else if script == "hal_reboot_chip" {
+        // SAFETY: a plain call; it does not return.
+        unsafe { sdk::hal_reboot_chip() };
+        std::process::exit(5);
+    } else if script == "upg_reboot" {
+        // SAFETY: a plain call; it does not return.
+        unsafe { sdk::upg_reboot() };
+        std::process::exit(5);
     } else if let Some(path) = script.strip_prefix("report:") {
         std::fs::write(path, &env.version).unwrap();
         std::process::exit(0);
@@ -106,6 +114,17 @@ fn an_ota_reboots_into_the_new_version() {
     assert_eq!(b.report(&mut board), (FlashbootOutcome::Installed, "1.0.1".into()));
     assert_eq!(b.report(&mut board), (FlashbootOutcome::NoUpgrade, "1.0.1".into()));
     assert_eq!(board.installed_version().unwrap().as_deref(), Some("1.0.1"));
+}
+
+#[test]
+fn both_reboot_calls_end_the_run_as_a_reboot() {
+    let b = Bench::new("reboot");
+    let mut board = Supervisor::new(&b.file("board.flash"), "1.0.0");
+    for call in ["hal_reboot_chip", "upg_reboot"] {
+        let rec = board.boot(&mut spawn(call.to_string())).unwrap();
+        assert_eq!(rec.end, RunEnd::Reboot, "{call}");
+    }
+    assert_eq!(b.report(&mut board).1, "1.0.0");
 }
 
 #[test]
