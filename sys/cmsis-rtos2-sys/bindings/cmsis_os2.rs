@@ -174,6 +174,9 @@ impl Default for osMessageQueueAttr_t {
 }
 unsafe extern "C" {
     pub fn osKernelGetState() -> osKernelState_t;
+    pub fn osKernelLock() -> i32;
+    pub fn osKernelUnlock() -> i32;
+    pub fn osKernelRestoreLock(lock: i32) -> i32;
     pub fn osKernelGetTickCount() -> u32;
     pub fn osKernelGetTickFreq() -> u32;
     pub fn osThreadNew(

@@ -149,6 +149,9 @@ typedef struct {
 } osMessageQueueAttr_t;
 
 osKernelState_t osKernelGetState(void);
+int32_t osKernelLock(void);
+int32_t osKernelUnlock(void);
+int32_t osKernelRestoreLock(int32_t lock);
 uint32_t osKernelGetTickCount(void);
 uint32_t osKernelGetTickFreq(void);
 

@@ -222,6 +222,53 @@ pub extern "C" fn osKernelGetState() -> osKernelState_t {
     os::osKernelRunning
 }
 
+/// The scheduler lock: (holding thread, depth). The host cannot stop its scheduler, so the
+/// simulator makes the lock exclusive among the threads that take it: enough for the critical
+/// sections the firmware builds on it, which is all it is used for.
+static KERNEL_LOCK: Mutex<(usize, i32)> = Mutex::new((0, 0));
+static KERNEL_LOCK_CV: Condvar = Condvar::new();
+
+fn kernel_lock_set(locked: bool) -> i32 {
+    let me = osThreadGetId() as usize;
+    let mut g = lock(&KERNEL_LOCK);
+    while g.1 > 0 && g.0 != me {
+        g = KERNEL_LOCK_CV.wait(g).unwrap_or_else(|p| p.into_inner());
+    }
+    let was = i32::from(g.1 > 0);
+    if locked {
+        *g = (me, 1);
+    } else {
+        *g = (0, 0);
+        KERNEL_LOCK_CV.notify_all();
+    }
+    was
+}
+
+/// `osKernelLock`: returns the previous lock state (0 or 1).
+#[export_name = "ws63sim_osKernelLock"]
+pub extern "C" fn osKernelLock() -> i32 {
+    kernel_lock_set(true)
+}
+
+/// `osKernelUnlock`: returns the previous lock state.
+#[export_name = "ws63sim_osKernelUnlock"]
+pub extern "C" fn osKernelUnlock() -> i32 {
+    kernel_lock_set(false)
+}
+
+/// `osKernelRestoreLock`: sets the lock state to `lock` (0 or 1), returns the new state;
+/// `osErrorParameter` for other values.
+#[export_name = "ws63sim_osKernelRestoreLock"]
+pub extern "C" fn osKernelRestoreLock(lock: i32) -> i32 {
+    match lock {
+        0 | 1 => {
+            kernel_lock_set(lock == 1);
+            lock
+        }
+        _ => os::osErrorParameter,
+    }
+}
+
 /// `osKernelGetTickCount`.
 #[export_name = "ws63sim_osKernelGetTickCount"]
 pub extern "C" fn osKernelGetTickCount() -> u32 {

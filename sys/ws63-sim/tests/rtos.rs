@@ -180,3 +180,21 @@ fn message_queues_copy_fixed_size_messages_in_order() {
         assert_eq!(os::osMessageQueueGetCount(q), 0);
     }
 }
+
+#[test]
+fn the_kernel_lock_nests_by_restoring_and_excludes_other_lockers() {
+    // SAFETY: plain kernel calls.
+    unsafe {
+        let prev = os::osKernelLock();
+        assert_eq!(prev, 0);
+        assert_eq!(os::osKernelLock(), 1, "already locked by this thread");
+        let other = std::thread::spawn(|| {
+            let p = os::osKernelLock();
+            os::osKernelRestoreLock(p)
+        });
+        assert_eq!(os::osKernelRestoreLock(prev), 0);
+        assert_eq!(other.join().unwrap(), 0, "the other thread got the lock once it was free");
+        assert_eq!(os::osKernelRestoreLock(7), os::osErrorParameter);
+        assert_eq!(os::osKernelUnlock(), 0);
+    }
+}
