@@ -17,11 +17,6 @@ ws63_rt::app_run!(app_main);
 
 /// The application entry: called once by the SDK's `main()` before the scheduler starts.
 pub fn app_main() {
-    ws63_rt::console::print(concat!(
-        "[ws63-bms-gateway] ",
-        env!("CARGO_PKG_NAME"),
-        " ",
-        env!("CARGO_PKG_VERSION"),
-        "\r\n"
-    ));
+    ws63_hal::log::init(log::LevelFilter::Info);
+    log::info!(target: "gateway", "{FIRMWARE} starting");
 }

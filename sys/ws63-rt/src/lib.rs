@@ -8,8 +8,11 @@
 //! - [`console::print`] writes to the SDK's console UART (`printf`) on the chip, to stderr on
 //!   the host.
 //! - On the chip: a global allocator over the LiteOS system heap (`malloc`, or `memalign` for
-//!   alignments above the heap's 4 bytes) and a panic handler that prints the location and
-//!   message, then reboots the chip.
+//!   alignments above the heap's 4 bytes), a panic handler that prints the location and
+//!   message, then reboots the chip, and the `critical-section` implementation: the kernel's
+//!   scheduler lock (`osKernelLock` / `osKernelRestoreLock`). Firmware code runs in tasks
+//!   only, so excluding other tasks is what a critical section needs; it does not mask
+//!   interrupts. (On the host the simulated board provides `critical-section`'s `std` one.)
 #![no_std]
 #![warn(missing_docs)]
 
@@ -158,6 +161,23 @@ mod chip {
 
     #[global_allocator]
     static HEAP: SdkHeap = SdkHeap;
+
+    struct SchedulerLock;
+    critical_section::set_impl!(SchedulerLock);
+
+    // SAFETY: acquire returns the previous lock state and release restores exactly it, so
+    // nested sections restore correctly; while locked no other task runs.
+    unsafe impl critical_section::Impl for SchedulerLock {
+        unsafe fn acquire() -> critical_section::RawRestoreState {
+            // SAFETY: a plain kernel call from task context.
+            unsafe { cmsis_rtos2_sys::osKernelLock() as u32 }
+        }
+
+        unsafe fn release(state: critical_section::RawRestoreState) {
+            // SAFETY: `state` is what acquire returned.
+            unsafe { cmsis_rtos2_sys::osKernelRestoreLock(state as i32) };
+        }
+    }
 
     #[panic_handler]
     fn panic(info: &core::panic::PanicInfo<'_>) -> ! {

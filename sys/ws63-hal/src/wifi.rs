@@ -1,0 +1,146 @@
+//! Joining a WiFi network as a station, then getting an address by DHCP (the SDK's sta_sample
+//! flow, without the scan: the security type comes from configuration).
+
+use core::net::Ipv4Addr;
+use core::time::Duration;
+
+use lwip_sys as lw;
+use ws63_sdk_sys as sdk;
+
+use crate::error::{Error, SdkError};
+use crate::thread::sleep;
+use crate::time::Instant;
+
+/// The station's network interface.
+const STA_IFNAME: &core::ffi::CStr = c"wlan0";
+
+/// How the network is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// No passphrase.
+    Open,
+    /// WPA2-PSK.
+    Wpa2Psk,
+    /// WPA2/WPA3 mixed.
+    Wpa3Wpa2Mix,
+    /// WPA3-SAE.
+    Wpa3Sae,
+}
+
+impl Security {
+    fn raw(self) -> sdk::wifi_security_enum {
+        match self {
+            Security::Open => sdk::WIFI_SEC_TYPE_OPEN,
+            Security::Wpa2Psk => sdk::WIFI_SEC_TYPE_WPA2PSK,
+            Security::Wpa3Wpa2Mix => sdk::WIFI_SEC_TYPE_WPA3_WPA2_PSK_MIX,
+            Security::Wpa3Sae => sdk::WIFI_SEC_TYPE_SAE,
+        }
+    }
+}
+
+/// A network to join.
+#[derive(Debug, Clone, Copy)]
+pub struct StaConfig<'a> {
+    /// 1 to 32 bytes.
+    pub ssid: &'a str,
+    /// 8 to 63 characters unless the network is open.
+    pub passphrase: &'a str,
+    /// How the network is secured.
+    pub security: Security,
+}
+
+fn copy_field(dst: &mut [i8], src: &str) {
+    for (d, s) in dst.iter_mut().zip(src.bytes()) {
+        *d = s as i8;
+    }
+}
+
+fn link_state() -> Option<sdk::wifi_conn_state_enum> {
+    let mut info = sdk::wifi_linked_info_stru::default();
+    // SAFETY: `info` is valid and writable.
+    let rc = unsafe { sdk::wifi_sta_get_ap_info(&mut info) };
+    (rc == sdk::ERRCODE_SUCC).then_some(info.conn_state)
+}
+
+/// Whether the station is connected to a network.
+pub fn link_up() -> bool {
+    link_state() == Some(sdk::WIFI_CONNECTED)
+}
+
+/// Connects to `cfg`'s network and waits (at most `timeout` in all) for the link and a DHCP
+/// lease; returns the station's address.
+///
+/// # Errors
+/// `InvalidArgument` for an SSID or passphrase of the wrong length (before the radio is
+/// touched); [`Error::WifiRejected`] when the network refuses us; [`Error::TimedOut`];
+/// the SDK's code.
+pub fn connect(cfg: &StaConfig<'_>, timeout: Duration) -> Result<Ipv4Addr, Error> {
+    if cfg.ssid.is_empty() || cfg.ssid.len() >= sdk::WIFI_MAX_SSID_LEN as usize {
+        return Err(Error::InvalidArgument("SSID must be 1 to 32 bytes"));
+    }
+    let open = cfg.security == Security::Open;
+    if !open && !(8..=63).contains(&cfg.passphrase.len()) {
+        return Err(Error::InvalidArgument("passphrase must be 8 to 63 characters"));
+    }
+    if cfg.ssid.contains('\0') || cfg.passphrase.contains('\0') {
+        return Err(Error::InvalidArgument("SSID or passphrase with a NUL"));
+    }
+    let start = Instant::now();
+    // SAFETY: plain SDK calls.
+    unsafe {
+        if sdk::wifi_is_sta_enabled() == 0 {
+            SdkError::check(sdk::wifi_sta_enable())?;
+        }
+    }
+    let mut c = sdk::wifi_sta_config_stru::default();
+    copy_field(&mut c.ssid, cfg.ssid);
+    if !open {
+        copy_field(&mut c.pre_shared_key, cfg.passphrase);
+    }
+    c.security_type = cfg.security.raw();
+    c.ip_type = sdk::DHCP;
+    // SAFETY: `c` is a valid, NUL-terminated (zero-filled beyond the copied bytes) config.
+    SdkError::check(unsafe { sdk::wifi_sta_connect(&c) })?;
+
+    let mut seen_connecting = false;
+    loop {
+        match link_state() {
+            Some(sdk::WIFI_CONNECTED) => break,
+            Some(sdk::WIFI_CONNECTING) => seen_connecting = true,
+            Some(_) if seen_connecting => return Err(Error::WifiRejected),
+            _ => {}
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::TimedOut);
+        }
+        sleep(Duration::from_millis(10));
+    }
+
+    // SAFETY: a valid NUL-terminated interface name.
+    let netif = unsafe { lw::netifapi_netif_find_by_name(STA_IFNAME.as_ptr()) };
+    if netif.is_null() {
+        return Err(Error::InvalidArgument("no wlan0 interface"));
+    }
+    // SAFETY: `netif` is the interface the stack returned.
+    let rc = unsafe { lw::netifapi_dhcp_start(netif) };
+    if rc != lw::ERR_OK {
+        return Err(Error::InvalidArgument("DHCP would not start"));
+    }
+    loop {
+        // SAFETY: as above.
+        if unsafe { lw::netifapi_dhcp_is_bound(netif) } == lw::ERR_OK {
+            break;
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::TimedOut);
+        }
+        sleep(Duration::from_millis(10));
+    }
+    let mut ip = lw::ip4_addr_t::default();
+    // SAFETY: `ip` is writable; the other outputs are optional.
+    unsafe {
+        lw::netifapi_netif_get_addr(netif, &mut ip, core::ptr::null_mut(), core::ptr::null_mut())
+    };
+    // lwIP keeps addresses in network byte order.
+    Ok(Ipv4Addr::from(u32::from_be(ip.addr)))
+}
