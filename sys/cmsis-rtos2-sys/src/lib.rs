@@ -14,7 +14,8 @@
     non_upper_case_globals,
     missing_docs,
     clippy::all,
-    clippy::pedantic
+    clippy::pedantic,
+    clippy::undocumented_unsafe_blocks
 )]
 mod bindings {
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
@@ -24,6 +25,7 @@ pub use bindings::*;
 /// With the `link-probe` feature: a table referring to every function bound here, so that a
 /// chip build leaves each one undefined for CI to check against the SDK.
 #[cfg(feature = "link-probe")]
+#[allow(clippy::undocumented_unsafe_blocks)]
 pub mod link_probe {
     use super::*;
     include!(concat!(env!("OUT_DIR"), "/link_probe.rs"));
