@@ -10,26 +10,15 @@ use lwip_sys as lw;
 use ws63_sdk_sys as sdk;
 use ws63_sim as _;
 
-fn errno() -> c_int {
-    // SAFETY: this thread's errno cell.
-    unsafe { *lw::__errno_location() }
-}
-
-fn addr(port: u16) -> lw::sockaddr_in {
-    lw::sockaddr_in {
-        sin_family: lw::AF_INET as _,
-        sin_port: port.to_be(),
-        sin_addr: lw::in_addr { s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be() },
-        sin_zero: [0; 8],
-    }
-}
+mod common;
+use common::{errno, sockaddr};
 
 #[test]
 fn shutdown_ioctl_and_connect_check_their_arguments() {
     let _g = ws63_sim::test_lock();
     ws63_sim::wifi::bring_up();
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let a = addr(l.local_addr().unwrap().port());
+    let a = sockaddr(l.local_addr().unwrap().port());
     let len = size_of::<lw::sockaddr_in>() as lw::socklen_t;
     // SAFETY: valid descriptors, addresses and buffers.
     unsafe {

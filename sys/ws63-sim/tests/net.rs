@@ -9,19 +9,8 @@ use std::net::TcpListener;
 use lwip_sys as lw;
 use ws63_sim as _;
 
-fn errno() -> c_int {
-    // SAFETY: __errno_location returns this thread's errno cell.
-    unsafe { *lw::__errno_location() }
-}
-
-fn sockaddr(port: u16) -> lw::sockaddr_in {
-    lw::sockaddr_in {
-        sin_family: lw::AF_INET as _,
-        sin_port: port.to_be(),
-        sin_addr: lw::in_addr { s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be() },
-        sin_zero: [0; 8],
-    }
-}
+mod common;
+use common::{errno, sockaddr};
 
 fn connect_to(port: u16) -> (c_int, c_int) {
     let a = sockaddr(port);

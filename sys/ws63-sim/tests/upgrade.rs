@@ -35,6 +35,28 @@ fn write_all(pkg: &[u8]) {
     }
 }
 
+/// A reboot as the app sees it: RAM state gone, the module initialised again; its status.
+fn status_after_reboot() -> sdk::upg_status_t {
+    upgrade::reset_ram_state();
+    // SAFETY: plain API calls.
+    unsafe {
+        sdk::ws63_upg_init();
+        sdk::uapi_upg_get_status()
+    }
+}
+
+/// Init, prepare `len`, write `bytes`, request the upgrade without reboot: its verdict.
+fn download(bytes: &[u8], len: u32) -> sdk::errcode_t {
+    upgrade::reset_ram_state();
+    // SAFETY: plain API calls.
+    unsafe {
+        sdk::ws63_upg_init();
+        assert_eq!(prepare(len), sdk::ERRCODE_SUCC);
+        write_all(bytes);
+        sdk::uapi_upg_request_upgrade(false)
+    }
+}
+
 fn flash<R>(f: impl FnOnce(&mut ws63_sim::flash::Flash) -> R) -> R {
     ws63_sim::flash::with(|fl| Ok(f(fl))).unwrap()
 }
@@ -130,12 +152,7 @@ fn a_valid_package_is_requested_then_installed_by_flashboot() {
     assert_eq!(flash(upgrade::last_result), Some(package::result::UPDATE_SUCCESS));
     // The next boot has nothing to do, and the app sees NONE (flashboot consumed the result).
     assert_eq!(flash(upgrade::flashboot), FlashbootOutcome::NoUpgrade);
-    upgrade::reset_ram_state();
-    // SAFETY: plain API calls.
-    unsafe {
-        sdk::ws63_upg_init();
-        assert_eq!(sdk::uapi_upg_get_status(), sdk::UPG_STATUS_NONE);
-    }
+    assert_eq!(status_after_reboot(), sdk::UPG_STATUS_NONE);
     std::fs::remove_file(p).unwrap();
 }
 
@@ -150,14 +167,7 @@ fn corrupted_and_truncated_packages_are_refused_and_the_old_image_stays() {
         ("a raw image, no package", package::sim_app_image("2.0.0", 4096), 4096),
     ];
     for (what, bytes, len) in cases {
-        upgrade::reset_ram_state();
-        // SAFETY: plain API calls.
-        unsafe {
-            sdk::ws63_upg_init();
-            assert_eq!(prepare(len), sdk::ERRCODE_SUCC);
-            write_all(&bytes);
-            assert_eq!(sdk::uapi_upg_request_upgrade(false), sdk::ERRCODE_FAIL, "{what}");
-        }
+        assert_eq!(download(&bytes, len), sdk::ERRCODE_FAIL, "{what}");
         assert!(!flash(upgrade::pending), "{what}: not marked for flashboot");
         assert_eq!(flash(upgrade::flashboot), FlashbootOutcome::NoUpgrade);
         assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.0"), "{what}");
@@ -169,13 +179,7 @@ fn corrupted_and_truncated_packages_are_refused_and_the_old_image_stays() {
 fn flashboot_verifies_again_and_keeps_the_old_image_if_the_package_changed() {
     let (_g, p) = fresh_board("reverify");
     let pkg = package::build_app("3.0.0", 10_000);
-    // SAFETY: plain API calls.
-    unsafe {
-        sdk::ws63_upg_init();
-        assert_eq!(prepare(pkg.len() as u32), sdk::ERRCODE_SUCC);
-        write_all(&pkg);
-        assert_eq!(sdk::uapi_upg_request_upgrade(false), sdk::ERRCODE_SUCC);
-    }
+    assert_eq!(download(&pkg, pkg.len() as u32), sdk::ERRCODE_SUCC);
     // A bit of the stored image decays after the request (NOR can clear bits).
     let at = upgrade::FOTA_BASE + 5000;
     flash(|f| f.program(at, &[0x00])).unwrap();
@@ -185,18 +189,8 @@ fn flashboot_verifies_again_and_keeps_the_old_image_if_the_package_changed() {
     );
     assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.0"));
     assert_eq!(flash(upgrade::last_result), Some(package::result::VERIFY_IMAGE_FAILED));
-    upgrade::reset_ram_state();
-    // SAFETY: plain API calls.
-    unsafe {
-        sdk::ws63_upg_init();
-        assert_eq!(sdk::uapi_upg_get_status(), sdk::UPG_STATUS_FAIL, "the app hears of it once");
-    }
-    upgrade::reset_ram_state();
-    // SAFETY: plain API calls.
-    unsafe {
-        sdk::ws63_upg_init();
-        assert_eq!(sdk::uapi_upg_get_status(), sdk::UPG_STATUS_NONE);
-    }
+    assert_eq!(status_after_reboot(), sdk::UPG_STATUS_FAIL, "the app hears of it once");
+    assert_eq!(status_after_reboot(), sdk::UPG_STATUS_NONE);
     std::fs::remove_file(p).unwrap();
 }
 
