@@ -7,6 +7,8 @@
 #![no_std]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 /// The firmware's name and version, as printed at start-up.
 pub const FIRMWARE: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
 
@@ -14,6 +16,61 @@ pub const FIRMWARE: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_
 pub use {cmsis_rtos2_sys, lwip_sys, ws63_sdk_sys};
 
 ws63_rt::app_run!(app_main);
+
+/// The gateway configuration embedded at build time (see `config/gateway.example.toml`).
+pub mod config {
+    include!(concat!(env!("OUT_DIR"), "/config.rs"));
+}
+
+/// Logs how the C-started OTA goes.
+struct LogReporter;
+
+impl ota::engine::Progress for LogReporter {
+    fn phase(&mut self, phase: ota::Phase) {
+        log::info!(target: "ota", "{phase:?}");
+    }
+    fn bytes(&mut self, written: u32, total: u32) {
+        log::debug!(target: "ota", "{written}/{total}");
+    }
+}
+
+impl ota::board::Reporter for LogReporter {
+    fn finished(&mut self, result: &Result<ota::Downloaded, ota::OtaError>) {
+        if let Err(e) = result {
+            log::error!(target: "ota", "result {}: {e}", e.result_code());
+        }
+    }
+}
+
+/// The C original's entry point, same ABI: starts the OTA thread for the configured URL
+/// (`config::OTA_URL_TEMPLATE` with `config::OTA_DEFAULT_VERSION`). Returns 0 when the thread
+/// was started, -1 when not (an OTA is running, the URL is invalid, no thread). Declared in
+/// `include/ota_task.h`.
+#[no_mangle]
+pub extern "C" fn ota_task_start() -> core::ffi::c_int {
+    let url = match ota::request::expand_url(config::OTA_URL_TEMPLATE, config::OTA_DEFAULT_VERSION)
+    {
+        Ok(u) => u,
+        Err(e) => {
+            log::error!(target: "ota", "ota_task_start: {e}");
+            return -1;
+        }
+    };
+    let req = ota::OtaRequest {
+        version: config::OTA_DEFAULT_VERSION.into(),
+        url,
+        sha256: None,
+        size: None,
+        token: None,
+    };
+    match ota::board::start(req, ota::board::TaskConfig::default(), LogReporter) {
+        Ok(()) => 0,
+        Err(e) => {
+            log::warn!(target: "ota", "ota_task_start: {e}");
+            -1
+        }
+    }
+}
 
 /// The application entry: called once by the SDK's `main()` before the scheduler starts.
 pub fn app_main() {

@@ -589,3 +589,165 @@ impl<C: Connector, S: PackageSink, P: Progress> Download<'_, C, S, P> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::VecDeque;
+
+    /// A connection that replays scripted reads.
+    struct Script(VecDeque<Vec<u8>>);
+
+    impl embedded_io::ErrorType for Script {
+        type Error = embedded_io::ErrorKind;
+    }
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+            match self.0.pop_front() {
+                None => Ok(0),
+                Some(mut v) => {
+                    let n = v.len().min(buf.len());
+                    buf[..n].copy_from_slice(&v[..n]);
+                    if n < v.len() {
+                        self.0.push_front(v.split_off(n));
+                    }
+                    Ok(n)
+                }
+            }
+        }
+    }
+    impl Write for Script {
+        fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    struct Fake(Vec<Vec<Vec<u8>>>);
+    impl Connector for Fake {
+        type Conn = Script;
+        fn connect(&mut self, _: &str, _: u16) -> Result<Script, ConnectError> {
+            if self.0.is_empty() {
+                return Err(ConnectError::Unreachable("no more".into()));
+            }
+            Ok(Script(self.0.remove(0).into()))
+        }
+        fn sleep(&mut self, _: Duration) {}
+    }
+
+    #[derive(Default)]
+    struct Mem {
+        begun: Vec<u32>,
+        data: Vec<u8>,
+        committed: bool,
+    }
+    impl PackageSink for Mem {
+        fn capacity(&mut self) -> Result<u32, SinkError> {
+            Ok(1 << 20)
+        }
+        fn begin(&mut self, len: u32) -> Result<(), SinkError> {
+            self.begun.push(len);
+            self.data.clear();
+            Ok(())
+        }
+        fn write(&mut self, d: &[u8]) -> Result<(), SinkError> {
+            self.data.extend_from_slice(d);
+            Ok(())
+        }
+        fn commit(&mut self) -> Result<(), SinkError> {
+            self.committed = true;
+            Ok(())
+        }
+    }
+
+    /// A minimal SHA-256-mode package: header, one hash-table node, one 16-byte image.
+    fn tiny_package() -> Vec<u8> {
+        let mut p = vec![0u8; 0x200 + 48 + 160 + 16];
+        let put =
+            |p: &mut Vec<u8>, at: usize, v: u32| p[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        put(&mut p, 0x000, package::HEADER_IMAGE_ID);
+        put(&mut p, 0x00C, 32);
+        put(&mut p, 0x100, package::HEADER_IMAGE_ID);
+        put(&mut p, 0x10C, 32);
+        put(&mut p, 0x120, 0x200);
+        put(&mut p, 0x124, 48);
+        put(&mut p, 0x148, 1);
+        put(&mut p, 0x204, 0x230);
+        put(&mut p, 0x208, 160 + 16);
+        let len = p.len();
+        p[len - 16..].copy_from_slice(b"0123456789abcdef");
+        for area in [0x000, 0x100] {
+            let d = Sha256::digest(&p[area..area + 0xC0]);
+            p[area + 0xC0..area + 0xE0].copy_from_slice(&d);
+        }
+        p
+    }
+
+    fn req() -> OtaRequest {
+        OtaRequest {
+            version: "1.0.1".into(),
+            url: "http://h/p".into(),
+            sha256: None,
+            size: None,
+            token: None,
+        }
+    }
+
+    #[test]
+    fn body_bytes_that_arrive_with_the_head_are_written_at_offset_0() {
+        let pkg = tiny_package();
+        let mut one_read =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", pkg.len()).into_bytes();
+        one_read.extend_from_slice(&pkg);
+        let mut sink = Mem::default();
+        let d =
+            run(&req(), OtaConfig::default(), &mut Fake(vec![vec![one_read]]), &mut sink, &mut ())
+                .unwrap();
+        assert_eq!(d.len as usize, pkg.len());
+        assert_eq!(sink.data, pkg, "every byte, the ones in the head's read first");
+        assert_eq!((sink.begun.as_slice(), sink.committed), (&[pkg.len() as u32][..], true));
+    }
+
+    #[test]
+    fn a_drop_inside_the_header_starts_over_and_a_206_resumes_after_it() {
+        let pkg = tiny_package();
+        let head = |s: &str| format!("{s}\r\nContent-Length: ").into_bytes();
+        let mut first = head("HTTP/1.1 200 OK");
+        first.extend_from_slice(format!("{}\r\n\r\n", pkg.len()).as_bytes());
+        first.extend_from_slice(&pkg[..100]);
+        let mut second = head("HTTP/1.1 200 OK");
+        second.extend_from_slice(format!("{}\r\n\r\n", pkg.len()).as_bytes());
+        second.extend_from_slice(&pkg[..600]);
+        let mut third = format!(
+            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 600-{}/{}\r\nContent-Length: {}\r\n\r\n",
+            pkg.len() - 1,
+            pkg.len(),
+            pkg.len() - 600
+        )
+        .into_bytes();
+        third.extend_from_slice(&pkg[600..]);
+        let mut sink = Mem::default();
+        let mut fake = Fake(vec![vec![first], vec![second], vec![third]]);
+        let d = run(&req(), OtaConfig::default(), &mut fake, &mut sink, &mut ()).unwrap();
+        assert_eq!(d.reconnects, 2);
+        assert_eq!(sink.data, pkg);
+        assert_eq!(sink.begun.len(), 1, "prepared once, after the header was whole");
+    }
+
+    #[test]
+    fn retries_are_bounded_when_nothing_progresses() {
+        let mut sink = Mem::default();
+        let cfg = OtaConfig { retries: 3, ..OtaConfig::default() };
+        let r = run(
+            &req(),
+            cfg,
+            &mut Fake(vec![vec![], vec![], vec![], vec![], vec![]]),
+            &mut sink,
+            &mut (),
+        );
+        assert!(matches!(r, Err(OtaError::Network(_))));
+        assert!(sink.begun.is_empty() && !sink.committed);
+    }
+}

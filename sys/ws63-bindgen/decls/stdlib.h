@@ -3,6 +3,7 @@
 #define WS63_DECLS_STDLIB_H
 #include <stddef.h>
 void *malloc(size_t);
+void *calloc(size_t, size_t);
 void free(void *);
 void *memalign(size_t, size_t);
 #endif

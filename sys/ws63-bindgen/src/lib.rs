@@ -405,6 +405,7 @@ pub const WS63_SDK: SysCrate = SysCrate {
     functions: &[
         "printf",
         "malloc",
+        "calloc",
         "free",
         "memalign",
         "uapi_partition_get_info",
@@ -858,7 +859,7 @@ pub fn link_probe(bindings: &str) -> Result<String, String> {
 /// C library functions the SDK's libc provides and the host's libc provides alike: host builds
 /// link them to the host's C library, unprefixed (`printf` is variadic, which stable Rust
 /// cannot define, and the allocator is the host's heap).
-pub const HOST_LIBC_FUNCTIONS: &[&str] = &["printf", "malloc", "free", "memalign"];
+pub const HOST_LIBC_FUNCTIONS: &[&str] = &["printf", "malloc", "calloc", "free", "memalign"];
 
 /// Rewrites bindings for a host build: every foreign function `f` but the
 /// [`HOST_LIBC_FUNCTIONS`] gets `#[link_name = "ws63sim_f"]`, the name under which the

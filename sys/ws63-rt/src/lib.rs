@@ -140,8 +140,9 @@ mod chip {
     /// `malloc` returns 4-byte aligned blocks on the WS63.
     const HEAP_ALIGN: usize = 4;
 
-    // SAFETY: malloc/memalign return blocks of at least `size` bytes with at least the asked
-    // alignment (or null), and free releases blocks from either; the SDK heap is thread-safe.
+    // SAFETY: malloc/calloc/memalign return blocks of at least `size` bytes with at least the
+    // asked alignment (or null), and free releases blocks from any of them; the SDK heap is
+    // thread-safe.
     unsafe impl GlobalAlloc for SdkHeap {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             if layout.align() <= HEAP_ALIGN {
@@ -150,6 +151,22 @@ mod chip {
             } else {
                 // SAFETY: `layout.align()` is a power of two, as memalign requires.
                 unsafe { ws63_sdk_sys::memalign(layout.align(), layout.size()).cast() }
+            }
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            if layout.align() <= HEAP_ALIGN {
+                // SAFETY: plain C allocation of one zeroed block of `layout.size()` bytes.
+                unsafe { ws63_sdk_sys::calloc(1, layout.size()).cast() }
+            } else {
+                // SAFETY: as `alloc`; the block is then zeroed over its whole size.
+                unsafe {
+                    let p = self.alloc(layout);
+                    if !p.is_null() {
+                        core::ptr::write_bytes(p, 0, layout.size());
+                    }
+                    p
+                }
             }
         }
 

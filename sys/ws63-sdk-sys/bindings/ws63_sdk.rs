@@ -293,6 +293,7 @@ pub use self::upg_status as upg_status_t;
 unsafe extern "C" {
     pub fn printf(arg1: *const ::core::ffi::c_char, ...) -> ::core::ffi::c_int;
     pub fn malloc(arg1: usize) -> *mut ::core::ffi::c_void;
+    pub fn calloc(arg1: usize, arg2: usize) -> *mut ::core::ffi::c_void;
     pub fn free(arg1: *mut ::core::ffi::c_void);
     pub fn memalign(arg1: usize, arg2: usize) -> *mut ::core::ffi::c_void;
     pub fn uapi_partition_get_info(

@@ -190,7 +190,13 @@ impl Flash {
             return Err(FlashError::WriteFailed);
         }
         let len = if fate == WriteFate::PowerCut { len / 2 } else { len };
-        self.write_raw(addr, &vec![0xFF; len as usize])?;
+        let ff = [0xFFu8; SECTOR_SIZE as usize];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(SECTOR_SIZE);
+            self.write_raw(addr + done, &ff[..n as usize])?;
+            done += n;
+        }
         if fate == WriteFate::PowerCut {
             return Err(FlashError::PowerCut);
         }

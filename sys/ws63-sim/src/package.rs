@@ -268,8 +268,15 @@ pub fn verify(read: &mut dyn FnMut(u32, usize) -> Vec<u8>) -> Result<Vec<ImageIn
         if data_len == 0 {
             return Err(fail(sdk::ERRCODE_UPG_INVALID_PARAMETER, VERIFY_IMAGE_FAILED));
         }
-        let data = read(get(&hdr, 0x08), data_len);
-        if sha(&data)[..] != hdr[0x10..0x30] {
+        // Hashed in 4 KiB pieces, so verifying needs no memory in proportion to the image.
+        let mut h = Sha256::new();
+        let mut at = 0usize;
+        while at < data_len {
+            let n = (data_len - at).min(4096);
+            h.update(read(get(&hdr, 0x08) + at as u32, n));
+            at += n;
+        }
+        if h.finalize()[..] != hdr[0x10..0x30] {
             return Err(fail(sdk::ERRCODE_FAIL, VERIFY_IMAGE_FAILED));
         }
         images.push(ImageInfo {
