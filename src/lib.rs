@@ -72,6 +72,34 @@ pub extern "C" fn ota_task_start() -> core::ffi::c_int {
     }
 }
 
+/// Measurement only (`--features mqtt-size-probe`): an MQTT session's connect, subscribe,
+/// publish and poll over lwIP, so the chip library carries the MQTT stack.
+#[cfg(feature = "mqtt-size-probe")]
+#[no_mangle]
+pub extern "C" fn ws63_mqtt_size_probe() -> core::ffi::c_int {
+    use gateway::mqtt::{Clock, Options, Session};
+    struct Ticks;
+    impl Clock for Ticks {
+        fn now_ms(&self) -> u64 {
+            ws63_hal::time::uptime().as_millis() as u64
+        }
+    }
+    let Ok(s) =
+        ws63_hal::net::TcpStream::connect("broker", 1883, core::time::Duration::from_secs(5))
+    else {
+        return -1;
+    };
+    let opts = Options { client_id: "c".into(), username: None, password: None, keep_alive: 60 };
+    let Ok(mut m) = Session::connect(s, Ticks, &opts, 5000) else { return -2 };
+    if m.subscribe("t/#", 5000).is_err() || m.publish("t/x", b"x", true).is_err() {
+        return -3;
+    }
+    match m.poll() {
+        Ok(Some(msg)) => msg.payload.len() as core::ffi::c_int,
+        _ => 0,
+    }
+}
+
 /// The application entry: called once by the SDK's `main()` before the scheduler starts.
 pub fn app_main() {
     ws63_hal::log::init(log::LevelFilter::Info);

@@ -1,3 +1,9 @@
-//! The gateway application (not written yet; see the issues).
+//! The BMS gateway application. So far: [`mqtt`], the MQTT 3.1.1 session over any byte
+//! stream (the rest of the application is not written yet; see the issues).
 #![no_std]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod mqtt;
