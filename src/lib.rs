@@ -17,9 +17,16 @@ pub use {cmsis_rtos2_sys, lwip_sys, ws63_sdk_sys};
 
 ws63_rt::app_run!(app_main);
 
-/// The gateway configuration embedded at build time (see `config/gateway.example.toml`).
-pub mod config {
-    include!(concat!(env!("OUT_DIR"), "/config.rs"));
+/// The gateway configuration file embedded at build time (`config/gateway.toml`, or the
+/// committed example; `build.rs` has already checked that it parses).
+pub const CONFIG_TOML: &str = include_str!(concat!(env!("OUT_DIR"), "/gateway.toml"));
+
+/// The embedded configuration, parsed.
+///
+/// # Errors
+/// Never for a firmware that built (the build checks the same file with the same parser).
+pub fn config() -> Result<gateway::config::Config, gateway::config::ConfigError> {
+    gateway::config::Config::parse(CONFIG_TOML)
 }
 
 /// Logs how the C-started OTA goes.
@@ -43,13 +50,19 @@ impl ota::board::Reporter for LogReporter {
 }
 
 /// The C original's entry point, same ABI: starts the OTA thread for the configured URL
-/// (`config::OTA_URL_TEMPLATE` with `config::OTA_DEFAULT_VERSION`). Returns 0 when the thread
+/// (`[ota] url` with `[ota] default_version`). Returns 0 when the thread
 /// was started, -1 when not (an OTA is running, the URL is invalid, no thread). Declared in
 /// `include/ota_task.h`.
 #[no_mangle]
 pub extern "C" fn ota_task_start() -> core::ffi::c_int {
-    let url = match ota::request::expand_url(config::OTA_URL_TEMPLATE, config::OTA_DEFAULT_VERSION)
-    {
+    let cfg = match config() {
+        Ok(c) => c,
+        Err(e) => {
+            log::error!(target: "ota", "ota_task_start: configuration: {e}");
+            return -1;
+        }
+    };
+    let url = match ota::request::expand_url(&cfg.ota.url, &cfg.ota.default_version) {
         Ok(u) => u,
         Err(e) => {
             log::error!(target: "ota", "ota_task_start: {e}");
@@ -57,7 +70,7 @@ pub extern "C" fn ota_task_start() -> core::ffi::c_int {
         }
     };
     let req = ota::OtaRequest {
-        version: config::OTA_DEFAULT_VERSION.into(),
+        version: cfg.ota.default_version.clone(),
         url,
         sha256: None,
         size: None,

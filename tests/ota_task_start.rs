@@ -18,5 +18,5 @@ fn the_c_entry_point_starts_one_ota_and_refuses_a_second() {
     let ota_threads =
         ws63_sim::rtos::threads().into_iter().filter(|(_, t)| t.name.to_str() == Ok("ota")).count();
     assert_eq!(ota_threads, 1);
-    assert!(ws63_bms_gateway::config::OTA_URL_TEMPLATE.contains("{version}"));
+    assert!(ws63_bms_gateway::config().unwrap().ota.url.contains("{version}"));
 }
