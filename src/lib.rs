@@ -113,8 +113,42 @@ pub extern "C" fn ws63_mqtt_size_probe() -> core::ffi::c_int {
     }
 }
 
-/// The application entry: called once by the SDK's `main()` before the scheduler starts.
+/// The gateway thread's stack.
+pub const GATEWAY_STACK: u32 = 0x3000;
+
+/// Runs the gateway (WiFi, MQTT, commands, OTA) on the calling thread, for ever: the
+/// simulated board calls this in its firmware process; on the chip [`app_main`] starts a
+/// thread for it.
+pub fn run_gateway(cfg: &gateway::config::Config, version: &str) -> ! {
+    let mut board = match gateway::board::Board::new(version, ota::board::TaskConfig::default()) {
+        Ok(b) => b,
+        Err(e) => {
+            log::error!(target: "gateway", "cannot start: {e}");
+            ws63_rt::console::print("[ws63-bms-gateway] no memory for the gateway\r\n");
+            loop {
+                ws63_hal::thread::sleep(core::time::Duration::from_secs(3600));
+            }
+        }
+    };
+    gateway::app::run(cfg, &mut board)
+}
+
+/// The application entry: called once by the SDK's `main()` before the scheduler starts. It
+/// starts the gateway thread and returns.
 pub fn app_main() {
     ws63_hal::log::init(log::LevelFilter::Info);
     log::info!(target: "gateway", "{FIRMWARE} starting");
+    let cfg = match config() {
+        Ok(c) => c,
+        Err(e) => {
+            log::error!(target: "gateway", "configuration: {e}");
+            return;
+        }
+    };
+    let started = ws63_hal::thread::Builder::new(c"gateway")
+        .stack_size(GATEWAY_STACK)
+        .spawn(move || run_gateway(&cfg, env!("CARGO_PKG_VERSION")));
+    if let Err(e) = started {
+        log::error!(target: "gateway", "cannot start the gateway thread: {e}");
+    }
 }

@@ -1,0 +1,114 @@
+//! The gateway on the board: WiFi, sockets and time from `ws63-hal`, the OTA thread from
+//! `ota::board`, and its progress through a kernel queue.
+
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use core::time::Duration;
+
+use ota::engine::Phase;
+use ota::{Downloaded, OtaError, OtaRequest};
+use ws63_hal::net::TcpStream;
+use ws63_hal::sync::Queue;
+use ws63_hal::wifi::{self, Security, StaConfig};
+
+use crate::app::{Platform, Progress};
+use crate::config::Wifi;
+use crate::mqtt::Clock;
+
+/// The kernel tick as the session's clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticks;
+
+impl Clock for Ticks {
+    fn now_ms(&self) -> u64 {
+        ws63_hal::time::uptime().as_millis() as u64
+    }
+}
+
+/// Sends the OTA thread's progress to the gateway's loop.
+struct QueueReporter(&'static Queue<Progress>);
+
+impl ota::engine::Progress for QueueReporter {
+    fn phase(&mut self, _: Phase) {}
+    fn bytes(&mut self, written: u32, total: u32) {
+        let pc = (u64::from(written) * 100 / u64::from(total.max(1))) as u8;
+        // A full queue drops a percent report, never blocks the download.
+        let _ = self.0.send(Progress::Percent(pc), Some(Duration::ZERO));
+    }
+}
+
+impl ota::board::Reporter for QueueReporter {
+    fn finished(&mut self, r: &Result<Downloaded, OtaError>) {
+        let p = match r {
+            Ok(_) => Progress::Done,
+            Err(e) => Progress::Failed(e.result_code(), e.to_string()),
+        };
+        // The end is reported even if the loop is slow.
+        let _ = self.0.send(p, Some(Duration::from_secs(5)));
+    }
+}
+
+/// The board.
+pub struct Board {
+    version: String,
+    progress: &'static Queue<Progress>,
+    ota: ota::board::TaskConfig,
+}
+
+impl Board {
+    /// A board running firmware `version`.
+    ///
+    /// # Errors
+    /// When the kernel has no room for the progress queue.
+    pub fn new(version: &str, ota: ota::board::TaskConfig) -> Result<Self, ws63_hal::Error> {
+        let q = Box::leak(Box::new(Queue::new(16)?));
+        Ok(Self { version: version.into(), progress: q, ota })
+    }
+}
+
+impl Platform for Board {
+    type Conn = TcpStream;
+    type Clock = Ticks;
+
+    fn join_wifi(&mut self, cfg: &Wifi) -> Result<(), String> {
+        if wifi::link_up() {
+            return Ok(());
+        }
+        let security = match cfg.security.as_str() {
+            "open" => Security::Open,
+            "wpa2-wpa3" => Security::Wpa3Wpa2Mix,
+            "wpa3" => Security::Wpa3Sae,
+            _ => Security::Wpa2Psk,
+        };
+        let sta = StaConfig { ssid: &cfg.ssid, passphrase: &cfg.passphrase, security };
+        wifi::connect(&sta, Duration::from_secs(20)).map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn connect(&mut self, host: &str, port: u16) -> Result<TcpStream, String> {
+        let s =
+            TcpStream::connect(host, port, Duration::from_secs(10)).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(Duration::from_millis(100))).map_err(|e| e.to_string())?;
+        s.set_write_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+        Ok(s)
+    }
+
+    fn clock(&self) -> Ticks {
+        Ticks
+    }
+
+    fn sleep_ms(&mut self, ms: u64) {
+        ws63_hal::thread::sleep(Duration::from_millis(ms));
+    }
+
+    fn version(&self) -> String {
+        self.version.clone()
+    }
+
+    fn start_ota(&mut self, req: OtaRequest) -> Result<(), OtaError> {
+        ota::board::start(req, self.ota, QueueReporter(self.progress))
+    }
+
+    fn progress(&mut self) -> Option<Progress> {
+        self.progress.recv(Some(Duration::ZERO)).ok()
+    }
+}
