@@ -57,6 +57,8 @@ pub trait Platform {
     fn start_ota(&mut self, req: OtaRequest) -> Result<(), OtaError>;
     /// The next progress report of the OTA thread, if any (never waits).
     fn progress(&mut self) -> Option<Progress>;
+    /// The final report of a successful OTA is out: the OTA thread may reboot.
+    fn ota_reported(&mut self);
 }
 
 /// The version the OTA in progress (or last started) targets, for its reports.
@@ -244,7 +246,11 @@ pub fn serve<P: Platform>(cfg: &Config, platform: &mut P) -> Result<(), String> 
                 }
                 Err(err) => log::warn!(target: "gateway", "events/down: {}", err.reason()),
             },
-            Err(err) => log::warn!(target: "gateway", "ignored message on {} ({err:?})", msg.topic),
+            // Our own responses come back through the commands/# subscription on brokers that
+            // echo; nothing else is expected.
+            Err(err) => {
+                log::debug!(target: "gateway", "ignored message on {} ({err:?})", msg.topic)
+            }
         }
     }
 }

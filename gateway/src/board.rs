@@ -8,7 +8,7 @@ use core::time::Duration;
 use ota::engine::Phase;
 use ota::{Downloaded, OtaError, OtaRequest};
 use ws63_hal::net::TcpStream;
-use ws63_hal::sync::Queue;
+use ws63_hal::sync::{Queue, Semaphore};
 use ws63_hal::wifi::{self, Security, StaConfig};
 
 use crate::app::{Platform, Progress};
@@ -26,7 +26,7 @@ impl Clock for Ticks {
 }
 
 /// Sends the OTA thread's progress to the gateway's loop.
-struct QueueReporter(&'static Queue<Progress>);
+struct QueueReporter(&'static Queue<Progress>, &'static Semaphore);
 
 impl ota::engine::Progress for QueueReporter {
     fn phase(&mut self, _: Phase) {}
@@ -46,12 +46,19 @@ impl ota::board::Reporter for QueueReporter {
         // The end is reported even if the loop is slow.
         let _ = self.0.send(p, Some(Duration::from_secs(5)));
     }
+
+    fn before_reboot(&mut self) {
+        // The gateway publishes the final report first (bounded: a lost broker must not
+        // keep the board from installing).
+        let _ = self.1.acquire(Some(Duration::from_secs(10)));
+    }
 }
 
 /// The board.
 pub struct Board {
     version: String,
     progress: &'static Queue<Progress>,
+    reported: &'static Semaphore,
     ota: ota::board::TaskConfig,
 }
 
@@ -62,7 +69,8 @@ impl Board {
     /// When the kernel has no room for the progress queue.
     pub fn new(version: &str, ota: ota::board::TaskConfig) -> Result<Self, ws63_hal::Error> {
         let q = Box::leak(Box::new(Queue::new(16)?));
-        Ok(Self { version: version.into(), progress: q, ota })
+        let reported = Box::leak(Box::new(Semaphore::new(1, 0)?));
+        Ok(Self { version: version.into(), progress: q, reported, ota })
     }
 }
 
@@ -105,10 +113,14 @@ impl Platform for Board {
     }
 
     fn start_ota(&mut self, req: OtaRequest) -> Result<(), OtaError> {
-        ota::board::start(req, self.ota, QueueReporter(self.progress))
+        ota::board::start(req, self.ota, QueueReporter(self.progress, self.reported))
     }
 
     fn progress(&mut self) -> Option<Progress> {
         self.progress.recv(Some(Duration::ZERO)).ok()
+    }
+
+    fn ota_reported(&mut self) {
+        let _ = self.reported.release();
     }
 }

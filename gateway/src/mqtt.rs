@@ -214,8 +214,17 @@ impl<T: Read + Write, C: Clock> Session<T, C> {
             Ok(n) => {
                 let data = self.buf[..n].to_vec();
                 let mut cursor = mqtt::common::Cursor::new(data.as_slice());
-                let events = self.proto.recv(&mut cursor);
-                self.handle(events)
+                // The engine takes one packet per call: feed it until the read is used up
+                // (a partial packet at the end stays in the engine for the next read).
+                while (cursor.position() as usize) < data.len() {
+                    let before = cursor.position();
+                    let events = self.proto.recv(&mut cursor);
+                    self.handle(events)?;
+                    if cursor.position() == before {
+                        break;
+                    }
+                }
+                Ok(())
             }
             Err(e) if e.kind() == embedded_io::ErrorKind::TimedOut => Ok(()),
             Err(e) => self.close(format!("read: {:?}", e.kind())),

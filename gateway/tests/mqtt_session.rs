@@ -156,3 +156,24 @@ fn a_refused_login_is_reported_with_the_brokers_code() {
     assert_eq!(r.err(), Some(MqttError::Refused(5)));
     t.join().unwrap();
 }
+
+#[test]
+fn several_packets_in_one_read_are_all_taken() {
+    let _g = ws63_sim::test_lock();
+    ws63_sim::wifi::bring_up();
+    let (port, mut cloud_tx, _cloud_rx) = broker();
+    let mut s = session(port, 30);
+    s.subscribe("c/#", 5000).unwrap();
+    // Five QoS 1 publications back to back: their PUBACKs come back together, and with them
+    // a command; every one of them must be processed.
+    for i in 0..5 {
+        s.publish("up/x", format!("{i}").as_bytes(), true).unwrap();
+    }
+    cloud_tx.publish("c/1", b"cmd".to_vec()).unwrap();
+    assert_eq!(poll_until(&mut s, 5).map(|m| m.topic), Some("c/1".to_string()));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while s.unacked() > 0 && Instant::now() < deadline {
+        s.poll().unwrap();
+    }
+    assert_eq!(s.unacked(), 0);
+}

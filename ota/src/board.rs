@@ -155,6 +155,9 @@ impl Default for TaskConfig {
 pub trait Reporter: Progress + Send + 'static {
     /// The OTA ended.
     fn finished(&mut self, result: &Result<Downloaded, OtaError>);
+    /// Called after a successful OTA, right before the reboot: a reporter that sends the
+    /// result somewhere waits here until it is out (the reboot would cut it off).
+    fn before_reboot(&mut self) {}
 }
 
 static RUNNING: critical_section::Mutex<Cell<bool>> =
@@ -187,6 +190,7 @@ pub fn start<R: Reporter>(req: OtaRequest, cfg: TaskConfig, reporter: R) -> Resu
         match result {
             Ok(d) => {
                 log::info!(target: "ota", "{} bytes verified, upgrade requested: rebooting", d.len);
+                reporter.before_reboot();
                 sink.reboot();
             }
             Err(e) => {

@@ -47,7 +47,8 @@ pub struct FirmwareServer {
 }
 
 impl FirmwareServer {
-    /// Serves `pkg` at `/pkg` (redirect chains at `/r/N`, statuses at `/status/N`).
+    /// Serves `pkg` at `/pkg` and `/pkg/...` (redirect chains at `/r/N`, statuses at
+    /// `/status/N`).
     pub fn start(pkg: Vec<u8>, faults: Faults) -> Self {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let port = server.server_addr().to_ip().unwrap().port();
@@ -105,7 +106,7 @@ fn serve(req: tiny_http::Request, pkg: &[u8], faults: &Mutex<Faults>, hits: &Mut
         let _ = write!(w, "HTTP/1.1 {code} Error\r\nContent-Length: 5\r\n\r\nerror");
         return;
     }
-    if path != "/pkg" {
+    if path != "/pkg" && !path.starts_with("/pkg/") {
         let _ = write!(w, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
         return;
     }

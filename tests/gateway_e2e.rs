@@ -1,0 +1,295 @@
+//! The gateway end to end: the simulated board (`ws63-sim run`, a process per boot) against a
+//! real MQTT broker (rumqttd, in-process) and a firmware server on loopback. The "cloud" is
+//! the broker's in-process client.
+
+#[path = "../ota/tests/common/mod.rs"]
+mod fixture;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fixture::{Faults, FirmwareServer};
+use rumqttd::local::{LinkRx, LinkTx};
+use rumqttd::{Broker, Notification};
+use serde_json::Value;
+use ws63_sim::package;
+
+const ROOT: &str = "oc/devices/gw1/sys";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Cloud {
+    port: u16,
+    tx: LinkTx,
+    rx: LinkRx,
+}
+
+impl Cloud {
+    fn start() -> Self {
+        let port = free_port();
+        let cfg = format!(
+            "id = 0\n[router]\nid = 0\nmax_connections = 100\nmax_outgoing_packet_count = 200\n\
+             max_segment_size = 1048576\nmax_segment_count = 10\n[v4.1]\nname = \"v4-1\"\n\
+             listen = \"127.0.0.1:{port}\"\nnext_connection_delay_ms = 1\n[v4.1.connections]\n\
+             connection_timeout_ms = 5000\nmax_payload_size = 20480\nmax_inflight_count = 100\n\
+             dynamic_filters = true\n"
+        );
+        let mut b = Broker::new(toml::from_str(&cfg).unwrap());
+        let (mut tx, rx) = b.link("cloud").unwrap();
+        std::thread::spawn(move || b.start().unwrap());
+        let t = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(t.elapsed() < Duration::from_secs(10));
+            std::thread::yield_now();
+        }
+        tx.subscribe(format!("{ROOT}/events/up")).unwrap();
+        tx.subscribe(format!("{ROOT}/commands/response/#")).unwrap();
+        Cloud { port, tx, rx }
+    }
+
+    fn command(&mut self, rid: &str, json: &str) {
+        self.tx
+            .publish(format!("{ROOT}/commands/request_id={rid}"), json.as_bytes().to_vec())
+            .unwrap();
+    }
+
+    fn event(&mut self, json: &str) {
+        self.tx.publish(format!("{ROOT}/events/down"), json.as_bytes().to_vec()).unwrap();
+    }
+
+    /// The next message the gateway sent, within `secs`.
+    fn next(&mut self, secs: u64) -> (String, String) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            assert!(Instant::now() < deadline, "nothing from the gateway within {secs} s");
+            if let Ok(Some(Notification::Forward(f))) = self.rx.recv_deadline(deadline) {
+                return (
+                    String::from_utf8_lossy(&f.publish.topic).into_owned(),
+                    String::from_utf8_lossy(&f.publish.payload).into_owned(),
+                );
+            }
+        }
+    }
+
+    /// Skips messages until one satisfies `want`.
+    fn until(&mut self, secs: u64, mut want: impl FnMut(&str, &Value) -> bool) -> (String, Value) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now()).as_secs().max(1);
+            let (topic, payload) = self.next(left);
+            let v: Value = serde_json::from_str(&payload).unwrap();
+            if want(&topic, &v) {
+                return (topic, v);
+            }
+        }
+    }
+}
+
+fn event_type(v: &Value) -> &str {
+    v["services"][0]["event_type"].as_str().unwrap_or("")
+}
+
+fn version_report(v: &Value) -> Option<&str> {
+    (event_type(v) == "version_report")
+        .then(|| v["services"][0]["paras"]["fw_version"].as_str())
+        .flatten()
+}
+
+/// The board, killed when dropped.
+struct Board(Child, std::path::PathBuf);
+
+impl Board {
+    fn start(broker_port: u16, ota_url: &str, name: &str) -> Board {
+        let flash = std::env::temp_dir().join(format!("e2e-{name}-{}.flash", std::process::id()));
+        let _ = std::fs::remove_file(&flash);
+        let child = Command::new(env!("CARGO_BIN_EXE_ws63-sim"))
+            .args(["run", "--broker", &format!("127.0.0.1:{broker_port}"), "--device-id", "gw1"])
+            .args(["--topic-root", "oc/devices/{device_id}/sys", "--ota-url", ota_url])
+            .args(["--flash", flash.to_str().unwrap(), "--fw-version", "1.0.0"])
+            .stdout(Stdio::null())
+            .stderr(if std::env::var_os("E2E_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .spawn()
+            .unwrap();
+        Board(child, flash)
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let _ = std::fs::remove_file(&self.1);
+    }
+}
+
+#[test]
+fn an_ota_command_downloads_reboots_and_reports_the_new_version() {
+    let mut cloud = Cloud::start();
+    let p = package::build_app("2.0.0", 120_000);
+    let srv = FirmwareServer::start(p, Faults { cut_at: vec![50_000], ..Faults::default() });
+    let _board = Board::start(cloud.port, &srv.url("/pkg/{version}"), "ota");
+    let (_, v) = cloud.until(30, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("1.0.0"), "a version_report after boot");
+
+    cloud.command("r1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
+    let (topic, resp) = cloud.next(10);
+    assert_eq!(topic, format!("{ROOT}/commands/response/request_id=r1"));
+    assert_eq!(
+        resp,
+        r#"{"result_code":0,"response_name":"ota_upgrade","paras":{"result":"ota_started"}}"#
+    );
+
+    let mut progress = Vec::new();
+    loop {
+        let (_, v) = cloud.until(30, |_, v| event_type(v) == "upgrade_progress_report");
+        let p = &v["services"][0]["paras"];
+        assert_eq!(
+            (p["result_code"].as_u64(), p["version"].as_str()),
+            (Some(0), Some("2.0.0")),
+            "{v}"
+        );
+        progress.push(p["progress"].as_u64().unwrap());
+        if p["description"].as_str().unwrap().contains("installing") {
+            break;
+        }
+    }
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]), "in order: {progress:?}");
+    assert_eq!(progress.last(), Some(&100));
+    assert!(progress.len() >= 5, "reported as it went: {progress:?}");
+    assert!(srv.hits().iter().any(|h| h.range.is_some()), "resumed after the cut");
+
+    let (_, v) = cloud.until(60, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("2.0.0"), "after the reboot, the new version");
+}
+
+#[test]
+fn busy_unknown_malformed_and_queries_are_answered_and_the_gateway_keeps_serving() {
+    let mut cloud = Cloud::start();
+    let p = package::build_app("3.0.0", 200_000);
+    let srv = FirmwareServer::start(p, Faults { stall_at: Some(100_000), ..Faults::default() });
+    let _board = Board::start(cloud.port, &srv.url("/pkg/{version}"), "busy");
+    cloud.until(30, |_, v| version_report(v).is_some());
+
+    cloud.command("a", r#"{"command_name":"ota_upgrade","paras":{"version":"3.0.0"}}"#);
+    assert!(cloud.next(10).1.contains("ota_started"));
+    cloud.command("b", r#"{"command_name":"ota_upgrade","paras":{"version":"3.0.0"}}"#);
+    let (_, v) = cloud.until(10, |t, _| t.ends_with("request_id=b"));
+    assert_eq!(v["result_code"], 1);
+    assert_eq!(v["paras"]["result"], "ota_start_failed");
+    assert_eq!(v["paras"]["reason"], "busy");
+
+    cloud.command("c", r#"{"command_name":"reboot","paras":{}}"#);
+    let (_, v) = cloud.until(10, |t, _| t.ends_with("request_id=c"));
+    assert_eq!(
+        v.to_string(),
+        r#"{"paras":{"result":"unsupported_command"},"response_name":"reboot","result_code":1}"#
+    );
+
+    cloud.command("d", "{not json");
+    let (_, v) = cloud.until(10, |t, _| t.ends_with("request_id=d"));
+    assert_eq!(
+        (v["result_code"].as_u64(), v["paras"]["reason"].as_str()),
+        (Some(1), Some("malformed_json"))
+    );
+
+    cloud.command("e", r#"{"command_name":"ota_upgrade","paras":{"version":"1.0.0"}}"#);
+    let (_, v) = cloud.until(10, |t, _| t.ends_with("request_id=e"));
+    assert_eq!(v["paras"]["reason"], "same_version", "{v}");
+
+    cloud.event(r#"{"services":[{"service_id":"$ota","event_type":"version_query","paras":{}}]}"#);
+    let (_, v) = cloud.until(10, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("1.0.0"));
+}
+
+/// A TCP relay between the board and the broker that can be taken down and brought back, as
+/// a broker restart looks to the board.
+struct Relay {
+    port: u16,
+    up: Arc<AtomicBool>,
+}
+
+impl Relay {
+    fn start(target: u16) -> Relay {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let up2 = up.clone();
+        std::thread::spawn(move || {
+            for c in l.incoming().flatten() {
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // refused: dropped at once
+                }
+                let Ok(b) = TcpStream::connect(("127.0.0.1", target)) else { continue };
+                for (mut from, mut to) in [(c.try_clone().unwrap(), b.try_clone().unwrap()), (b, c)]
+                {
+                    let up3 = up2.clone();
+                    std::thread::spawn(move || {
+                        let _ = from.set_read_timeout(Some(Duration::from_millis(50)));
+                        let mut buf = [0u8; 4096];
+                        loop {
+                            if !up3.load(Ordering::SeqCst) {
+                                let _ = from.shutdown(std::net::Shutdown::Both);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                                return;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => {
+                                    let _ = to.shutdown(std::net::Shutdown::Both);
+                                    return;
+                                }
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e)
+                                    if e.kind() == std::io::ErrorKind::WouldBlock
+                                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                                Err(_) => return,
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Relay { port, up }
+    }
+}
+
+#[test]
+fn after_a_broker_restart_the_gateway_reconnects_and_serves_events() {
+    let mut cloud = Cloud::start();
+    let relay = Relay::start(cloud.port);
+    let p = package::build_app("4.0.0", 60_000);
+    let (sha, len) = (fixture::sha256_hex(&p), p.len());
+    let srv = FirmwareServer::start(p, Faults::default());
+    let _board = Board::start(relay.port, &srv.url("/pkg/{version}"), "restart");
+    cloud.until(30, |_, v| version_report(v).is_some());
+
+    relay.up.store(false, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(1500));
+    relay.up.store(true, Ordering::SeqCst);
+    let (_, v) = cloud.until(30, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("1.0.0"), "reconnected: a new session reports again");
+
+    // A firmware_upgrade event over the new session.
+    let url = srv.url("/pkg/4.0.0");
+    cloud.event(&format!(
+        r#"{{"services":[{{"service_id":"$ota","event_type":"firmware_upgrade","paras":{{"version":"4.0.0","url":"{url}","file_size":{},"sign":"{}","access_token":"tok"}}}}]}}"#,
+        len,
+        sha.to_uppercase()
+    ));
+    let (_, v) = cloud.until(60, |_, v| version_report(v) == Some("4.0.0"));
+    assert_eq!(version_report(&v), Some("4.0.0"));
+    assert_eq!(srv.hits()[0].auth.as_deref(), Some("Bearer tok"));
+}
