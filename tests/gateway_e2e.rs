@@ -77,6 +77,19 @@ impl Cloud {
         }
     }
 
+    /// The raw response to command `rid` (other messages are skipped).
+    fn response(&mut self, rid: &str, secs: u64) -> String {
+        let want = format!("{ROOT}/commands/response/request_id={rid}");
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now()).as_secs().max(1);
+            let (topic, payload) = self.next(left);
+            if topic == want {
+                return payload;
+            }
+        }
+    }
+
     /// Skips messages until one satisfies `want`.
     fn until(&mut self, secs: u64, mut want: impl FnMut(&str, &Value) -> bool) -> (String, Value) {
         let deadline = Instant::now() + Duration::from_secs(secs);
@@ -181,12 +194,12 @@ fn busy_unknown_malformed_and_queries_are_answered_and_the_gateway_keeps_serving
     cloud.until(30, |_, v| version_report(v).is_some());
 
     cloud.command("a", r#"{"command_name":"ota_upgrade","paras":{"version":"3.0.0"}}"#);
-    assert!(cloud.next(10).1.contains("ota_started"));
+    assert!(cloud.response("a", 10).contains("ota_started"));
     cloud.command("b", r#"{"command_name":"ota_upgrade","paras":{"version":"3.0.0"}}"#);
-    let (_, v) = cloud.until(10, |t, _| t.ends_with("request_id=b"));
-    assert_eq!(v["result_code"], 1);
-    assert_eq!(v["paras"]["result"], "ota_start_failed");
-    assert_eq!(v["paras"]["reason"], "busy");
+    assert_eq!(
+        cloud.response("b", 10),
+        r#"{"result_code":1,"response_name":"ota_upgrade","paras":{"result":"ota_start_failed","reason":"busy","detail":"an OTA is running"}}"#
+    );
 
     cloud.command("c", r#"{"command_name":"reboot","paras":{}}"#);
     let (_, v) = cloud.until(10, |t, _| t.ends_with("request_id=c"));
@@ -205,6 +218,12 @@ fn busy_unknown_malformed_and_queries_are_answered_and_the_gateway_keeps_serving
     cloud.command("e", r#"{"command_name":"ota_upgrade","paras":{"version":"1.0.0"}}"#);
     let (_, v) = cloud.until(10, |t, _| t.ends_with("request_id=e"));
     assert_eq!(v["paras"]["reason"], "same_version", "{v}");
+
+    cloud.command("f", r#"{"command_name":"ota_upgrade","paras":{"version":"../x"}}"#);
+    assert_eq!(
+        cloud.response("f", 10),
+        r#"{"result_code":1,"response_name":"ota_upgrade","paras":{"result":"ota_start_failed","reason":"bad_request","detail":"bad request: version must be 1 to 16 of A-Z a-z 0-9 . _ -"}}"#
+    );
 
     cloud.event(r#"{"services":[{"service_id":"$ota","event_type":"version_query","paras":{}}]}"#);
     let (_, v) = cloud.until(10, |_, v| version_report(v).is_some());

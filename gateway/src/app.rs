@@ -115,20 +115,35 @@ fn dispatcher<'h, P: Platform + 'h>() -> Dispatcher<'h, Ctx<'h, P>> {
     d
 }
 
-/// Runs the gateway for ever (reconnecting as needed).
+/// Runs the gateway for ever, reconnecting with backoff: 1 s after a session that worked,
+/// doubling up to 30 s while the broker cannot be reached or refuses us.
 pub fn run<P: Platform>(cfg: &Config, platform: &mut P) -> ! {
+    let mut backoff = 1000u64;
     loop {
-        if let Err(e) = serve(cfg, platform) {
-            log::warn!(target: "gateway", "{e}; reconnecting");
+        let mut connected = false;
+        if let Err(e) = serve(cfg, platform, &mut connected) {
+            if connected {
+                backoff = 1000;
+            }
+            log::warn!(target: "gateway", "{e}; reconnecting in {backoff} ms");
+            platform.sleep_ms(backoff);
+            if !connected {
+                backoff = (backoff * 2).min(30_000);
+            }
         }
     }
 }
 
-/// Joins WiFi (with retries) and serves one MQTT connection until it ends.
+/// Joins WiFi (with retries) and serves one MQTT connection until it ends; `connected` says
+/// whether the session came up.
 ///
 /// # Errors
 /// Why the connection ended.
-pub fn serve<P: Platform>(cfg: &Config, platform: &mut P) -> Result<(), String> {
+pub fn serve<P: Platform>(
+    cfg: &Config,
+    platform: &mut P,
+    connected: &mut bool,
+) -> Result<(), String> {
     let mut backoff = 500u64;
     while let Err(e) = platform.join_wifi(&cfg.wifi) {
         log::warn!(target: "gateway", "WiFi: {e}; retrying in {backoff} ms");
@@ -136,18 +151,12 @@ pub fn serve<P: Platform>(cfg: &Config, platform: &mut P) -> Result<(), String> 
         backoff = (backoff * 2).min(30_000);
     }
     let topics = Topics::with_root(&cfg.mqtt.topic_root, &cfg.mqtt.device_id);
-    let conn = match platform.connect(&cfg.mqtt.host, cfg.mqtt.port) {
-        Ok(c) => c,
-        Err(e) => {
-            platform.sleep_ms(1000);
-            return Err(format!("broker {}:{}: {e}", cfg.mqtt.host, cfg.mqtt.port));
-        }
-    };
+    let conn = platform
+        .connect(&cfg.mqtt.host, cfg.mqtt.port)
+        .map_err(|e| format!("broker {}:{}: {e}", cfg.mqtt.host, cfg.mqtt.port))?;
     let clock = platform.clock();
-    let mut s = Session::connect(conn, clock, &login::options(&cfg.mqtt), 10_000).map_err(|e| {
-        platform.sleep_ms(1000);
-        e.to_string()
-    })?;
+    let mut s = Session::connect(conn, clock, &login::options(&cfg.mqtt), 10_000)
+        .map_err(|e| e.to_string())?;
     let e = |e: MqttError| e.to_string();
     s.subscribe(&topics.commands_filter(), 10_000).map_err(e)?;
     s.subscribe(&topics.events_down(), 10_000).map_err(e)?;
@@ -159,6 +168,7 @@ pub fn serve<P: Platform>(cfg: &Config, platform: &mut P) -> Result<(), String> 
     )
     .map_err(e)?;
     log::info!(target: "gateway", "connected to {}:{} as {device}", cfg.mqtt.host, cfg.mqtt.port);
+    *connected = true;
     let mut ctx = Ctx { platform, cfg, ota_version: None };
     let mut table = dispatcher::<P>();
     let mut last_percent: Option<u8> = None;
