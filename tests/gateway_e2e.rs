@@ -230,74 +230,106 @@ fn busy_unknown_malformed_and_queries_are_answered_and_the_gateway_keeps_serving
     assert_eq!(version_report(&v), Some("1.0.0"));
 }
 
-/// A TCP relay between the board and the broker that can be taken down and brought back, as
-/// a broker restart looks to the board.
+/// The broker's address as the board knows it: a TCP relay to whichever broker instance is
+/// current. [`Relay::restart`] is a broker restart as the board sees it: every connection is
+/// dropped, new ones are refused, and then they reach a fresh broker with empty state.
 struct Relay {
     port: u16,
     up: Arc<AtomicBool>,
+    target: Arc<std::sync::atomic::AtomicU16>,
+    generation: Arc<std::sync::atomic::AtomicU32>,
+    live: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Relay {
     fn start(target: u16) -> Relay {
+        use std::sync::atomic::{AtomicU16, AtomicU32, AtomicUsize};
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let up2 = up.clone();
+        let r = Relay {
+            port,
+            up: Arc::new(AtomicBool::new(true)),
+            target: Arc::new(AtomicU16::new(target)),
+            generation: Arc::new(AtomicU32::new(0)),
+            live: Arc::new(AtomicUsize::new(0)),
+        };
+        let (up, tgt, generation, live) =
+            (r.up.clone(), r.target.clone(), r.generation.clone(), r.live.clone());
         std::thread::spawn(move || {
             for c in l.incoming().flatten() {
-                if !up2.load(Ordering::SeqCst) {
+                if !up.load(Ordering::SeqCst) {
                     continue; // refused: dropped at once
                 }
-                let Ok(b) = TcpStream::connect(("127.0.0.1", target)) else { continue };
+                let Ok(b) = TcpStream::connect(("127.0.0.1", tgt.load(Ordering::SeqCst))) else {
+                    continue;
+                };
+                let mine = generation.load(Ordering::SeqCst);
                 for (mut from, mut to) in [(c.try_clone().unwrap(), b.try_clone().unwrap()), (b, c)]
                 {
-                    let up3 = up2.clone();
+                    let (generation, live) = (generation.clone(), live.clone());
+                    live.fetch_add(1, Ordering::SeqCst);
                     std::thread::spawn(move || {
-                        let _ = from.set_read_timeout(Some(Duration::from_millis(50)));
+                        let _ = from.set_read_timeout(Some(Duration::from_millis(20)));
                         let mut buf = [0u8; 4096];
-                        loop {
-                            if !up3.load(Ordering::SeqCst) {
-                                let _ = from.shutdown(std::net::Shutdown::Both);
-                                let _ = to.shutdown(std::net::Shutdown::Both);
-                                return;
-                            }
+                        while generation.load(Ordering::SeqCst) == mine {
                             match from.read(&mut buf) {
-                                Ok(0) => {
-                                    let _ = to.shutdown(std::net::Shutdown::Both);
-                                    return;
-                                }
+                                Ok(0) => break,
                                 Ok(n) => {
                                     if to.write_all(&buf[..n]).is_err() {
-                                        return;
+                                        break;
                                     }
                                 }
                                 Err(e)
-                                    if e.kind() == std::io::ErrorKind::WouldBlock
-                                        || e.kind() == std::io::ErrorKind::TimedOut => {}
-                                Err(_) => return,
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => break,
                             }
                         }
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                        live.fetch_sub(1, Ordering::SeqCst);
                     });
                 }
             }
         });
-        Relay { port, up }
+        r
+    }
+
+    /// Drops every connection, refuses new ones until `new_broker` is up, then relays to it.
+    fn restart(&self, new_broker: impl FnOnce() -> u16) {
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        while self.live.load(Ordering::SeqCst) > 0 {
+            std::thread::yield_now();
+        }
+        self.target.store(new_broker(), Ordering::SeqCst);
+        self.up.store(true, Ordering::SeqCst);
     }
 }
 
 #[test]
 fn after_a_broker_restart_the_gateway_reconnects_and_serves_events() {
-    let mut cloud = Cloud::start();
-    let relay = Relay::start(cloud.port);
+    let mut first = Cloud::start();
+    let relay = Relay::start(first.port);
     let p = package::build_app("4.0.0", 60_000);
     let (sha, len) = (fixture::sha256_hex(&p), p.len());
     let srv = FirmwareServer::start(p, Faults::default());
     let _board = Board::start(relay.port, &srv.url("/pkg/{version}"), "restart");
-    cloud.until(30, |_, v| version_report(v).is_some());
+    first.until(30, |_, v| version_report(v).is_some());
 
-    relay.up.store(false, Ordering::SeqCst);
-    std::thread::sleep(Duration::from_millis(1500));
-    relay.up.store(true, Ordering::SeqCst);
+    // The broker goes away; a new one, with no memory of the board, comes up.
+    let mut next = None;
+    relay.restart(|| {
+        let c = Cloud::start();
+        let port = c.port;
+        next = Some(c);
+        port
+    });
+    let mut cloud = next.unwrap();
+    drop(first);
     let (_, v) = cloud.until(30, |_, v| version_report(v).is_some());
     assert_eq!(version_report(&v), Some("1.0.0"), "reconnected: a new session reports again");
 

@@ -74,6 +74,16 @@ impl FirmwareEnv {
     /// # Errors
     /// When the flash file cannot be opened.
     pub fn start(&self) -> std::io::Result<()> {
+        // The board's power is the supervisor: when it goes, this run stops too, instead of
+        // living on as an orphan.
+        // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and changes only this
+        // process's own attribute.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+        // SAFETY: getppid has no preconditions.
+        if unsafe { libc::getppid() } == 1 {
+            // The supervisor was already gone before the line above took effect.
+            std::process::exit(board::EXIT_POWER_CUT);
+        }
         flash::open(&self.flash)?;
         self.faults.install();
         upgrade::reset_ram_state();
