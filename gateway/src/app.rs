@@ -184,13 +184,27 @@ pub fn serve<P: Platform>(
                     last_percent = Some(pc);
                     event::upgrade_progress_report(device, 0, pc, &version, "downloading")
                 }
-                Progress::Done => event::upgrade_progress_report(
-                    device,
-                    0,
-                    100,
-                    &version,
-                    "verified, installing after reboot",
-                ),
+                Progress::Done => {
+                    let r = event::upgrade_progress_report(
+                        device,
+                        0,
+                        100,
+                        &version,
+                        "verified, installing after reboot",
+                    );
+                    s.publish(&topics.events_up(), r.as_bytes(), true).map_err(e)?;
+                    // Let the report reach the broker before the reboot cuts the connection.
+                    let t = ctx.platform.clock().now_ms();
+                    while s.unacked() > 0 && ctx.platform.clock().now_ms() < t + 3000 {
+                        if let Some(m) = s.poll().map_err(e)? {
+                            log::info!(target: "gateway", "while rebooting, ignored {}", m.topic);
+                        }
+                    }
+                    // Leave the broker cleanly: the board's next boot logs in with the same id.
+                    let _ = s.disconnect();
+                    ctx.platform.ota_reported();
+                    return Err("rebooting into the new firmware".into());
+                }
                 Progress::Failed(code, why) => {
                     let at = last_percent.take().unwrap_or(0);
                     event::upgrade_progress_report(device, code, at, &version, &why)

@@ -26,14 +26,18 @@ impl Clock for Ticks {
 }
 
 /// Sends the OTA thread's progress to the gateway's loop.
-struct QueueReporter(&'static Queue<Progress>, &'static Semaphore);
+struct QueueReporter(&'static Queue<Progress>, &'static Semaphore, Option<u8>);
 
 impl ota::engine::Progress for QueueReporter {
     fn phase(&mut self, _: Phase) {}
     fn bytes(&mut self, written: u32, total: u32) {
         let pc = (u64::from(written) * 100 / u64::from(total.max(1))) as u8;
-        // A full queue drops a percent report, never blocks the download.
-        let _ = self.0.send(Progress::Percent(pc), Some(Duration::ZERO));
+        // Only every 10 % (the gateway reports no finer), and a full queue drops a report
+        // rather than slow the download.
+        if self.2 != Some(pc / 10) {
+            self.2 = Some(pc / 10);
+            let _ = self.0.send(Progress::Percent(pc), Some(Duration::ZERO));
+        }
     }
 }
 
@@ -113,7 +117,7 @@ impl Platform for Board {
     }
 
     fn start_ota(&mut self, req: OtaRequest) -> Result<(), OtaError> {
-        ota::board::start(req, self.ota, QueueReporter(self.progress, self.reported))
+        ota::board::start(req, self.ota, QueueReporter(self.progress, self.reported, None))
     }
 
     fn progress(&mut self) -> Option<Progress> {

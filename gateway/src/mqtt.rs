@@ -186,6 +186,17 @@ impl<T: Read + Write, C: Clock> Session<T, C> {
         self.handle(events)
     }
 
+    /// Ends the session politely (DISCONNECT), so the broker drops it at once instead of
+    /// waiting for the keep-alive to expire.
+    ///
+    /// # Errors
+    /// The connection was already closed.
+    pub fn disconnect(&mut self) -> Result<(), MqttError> {
+        let events = self.proto.checked_send(v3_1_1::Disconnect::new());
+        self.handle(events)?;
+        self.close("disconnected".into()).or(Ok(()))
+    }
+
     /// QoS 1 publications not acknowledged yet.
     pub fn unacked(&self) -> usize {
         self.unacked.len()

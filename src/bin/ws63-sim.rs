@@ -11,11 +11,15 @@
 //!              [--flash FILE] [--ota-url TEMPLATE] [--fw-version V]
 //!              [--ap-ssid S --ap-passphrase P] [--max-boots N] [fault options]
 //!     the board running the gateway firmware against a broker, across reboots
+//! ws63-sim demo [--verbose]
+//!     the main job in one command: a broker, a firmware server and the board; an OTA from
+//!     1.0.0 to 2.0.0 through MQTT, shown as a timeline; exits 0 when the board runs 2.0.0
 //! ```
 use std::process::ExitCode;
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
 use ws63_sim::faults::Faults;
 use ws63_sim::supervisor::{FirmwareEnv, RunEnd, Supervisor};
@@ -24,6 +28,7 @@ use ws63_sim::{flash::Flash, package, upgrade};
 const USAGE: &str = "usage:
   ws63-sim pkg --version V --size N --out FILE [--flip-bit B | --truncate LEN]
   ws63-sim info --flash FILE
+  ws63-sim demo [--verbose]
   ws63-sim run [--config FILE] [--broker HOST:PORT] [--device-id ID]
                [--device-secret S | --username U --password P] [--topic-root ROOT]
                [--flash FILE] [--ota-url TEMPLATE] [--fw-version V]
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
         Some("pkg") => pkg(args),
         Some("info") => info(args),
         Some("run") => run(args),
+        Some("demo") => demo(args),
         Some("__firmware") => firmware(),
         Some("-h" | "--help") => {
             println!("{USAGE}");
@@ -181,34 +187,68 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     // Check the configuration here, so a mistake is reported once, not at every boot.
     let cfg = load_config(config_file.as_deref(), &settings)?;
     let ap = ap.unwrap_or((cfg.wifi.ssid.clone(), cfg.wifi.passphrase.clone()));
-    let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut board =
-        Supervisor::new(&PathBuf::from(&flash), &fw_version).with_access_point(&ap.0, &ap.1);
-    board.next_faults = faults;
-    let settings_env: String = settings.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let spec = BoardSpec {
+        config_file,
+        settings,
+        flash: PathBuf::from(flash),
+        fw_version,
+        ap,
+        faults,
+        quiet: false,
+    };
     let mut boots = 0;
-    loop {
-        boots += 1;
-        let rec = board
-            .boot(&mut |env: &FirmwareEnv| {
-                Command::new(&me)
-                    .arg("__firmware")
-                    .envs(env.to_env())
-                    .env(ENV_SETTINGS, &settings_env)
-                    .env(ENV_CONFIG, config_file.as_deref().unwrap_or(""))
-                    .spawn()
-            })
-            .map_err(|e| e.to_string())?;
+    boot_loop(spec, |rec| {
         eprintln!(
-            "[ws63-sim] boot {} ran version {} and ended: {:?}",
+            "[ws63-sim] boot {}: flashboot {:?}, ran version {}, ended: {:?}",
             rec.boot,
+            rec.flashboot,
             rec.version.as_deref().unwrap_or("?"),
             rec.end
         );
+        boots += 1;
+        max_boots.is_none_or(|m| boots < m)
+    })
+}
+
+/// A board to boot.
+struct BoardSpec {
+    config_file: Option<String>,
+    settings: Vec<(String, String)>,
+    flash: PathBuf,
+    fw_version: String,
+    ap: (String, String),
+    faults: Faults,
+    quiet: bool,
+}
+
+/// Boots the board until `after_boot` says stop (or a firmware exits by itself).
+fn boot_loop(
+    spec: BoardSpec,
+    mut after_boot: impl FnMut(&ws63_sim::supervisor::BootRecord) -> bool,
+) -> Result<(), String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut board =
+        Supervisor::new(&spec.flash, &spec.fw_version).with_access_point(&spec.ap.0, &spec.ap.1);
+    board.next_faults = spec.faults;
+    let settings_env: String = spec.settings.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    loop {
+        let rec = board
+            .boot(&mut |env: &FirmwareEnv| {
+                let mut c = Command::new(&me);
+                c.arg("__firmware")
+                    .envs(env.to_env())
+                    .env(ENV_SETTINGS, &settings_env)
+                    .env(ENV_CONFIG, spec.config_file.as_deref().unwrap_or(""));
+                if spec.quiet {
+                    c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+                }
+                c.spawn()
+            })
+            .map_err(|e| e.to_string())?;
         if let RunEnd::Exited(c) = rec.end {
             return Err(format!("the firmware exited with status {c}"));
         }
-        if max_boots.is_some_and(|m| boots >= m) {
+        if !after_boot(&rec) {
             return Ok(());
         }
     }
@@ -246,4 +286,156 @@ fn firmware() -> Result<(), String> {
     ws63_hal::log::init(log::LevelFilter::Info);
     log::info!(target: "board", "boot {}: firmware {} starting", env.boot, env.version);
     ws63_bms_gateway::run_gateway(&cfg, &env.version)
+}
+
+/// The demo's device id and versions.
+const DEMO_DEVICE: &str = "bms_gw_demo";
+const DEMO_FROM: &str = "1.0.0";
+const DEMO_TO: &str = "2.0.0";
+const DEMO_ROOT: &str = "oc/devices/{device_id}/sys";
+
+/// The main job: everything on this machine, an OTA through MQTT, a timeline.
+fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
+    let mut verbose = false;
+    for a in args.by_ref() {
+        match a.as_str() {
+            "--verbose" => verbose = true,
+            _ => return Err(format!("unknown option `{a}`")),
+        }
+    }
+    let t0 = std::time::Instant::now();
+    let say =
+        |who: &str, what: &str| println!("[{:6.2}s] {who:<9} {what}", t0.elapsed().as_secs_f64());
+
+    // The broker, with an in-process client: the cloud.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| e.to_string())?
+        .local_addr()
+        .map_err(|e| e.to_string())?
+        .port();
+    let cfg = format!(
+        "id = 0\n[router]\nid = 0\nmax_connections = 10\nmax_outgoing_packet_count = 200\n\
+         max_segment_size = 1048576\nmax_segment_count = 10\n[v4.1]\nname = \"v4-1\"\n\
+         listen = \"127.0.0.1:{port}\"\nnext_connection_delay_ms = 1\n[v4.1.connections]\n\
+         connection_timeout_ms = 5000\nmax_payload_size = 20480\nmax_inflight_count = 100\n\
+         dynamic_filters = true\n"
+    );
+    let mut broker = rumqttd::Broker::new(toml::from_str(&cfg).map_err(|e| e.to_string())?);
+    let (mut cloud_tx, mut cloud_rx) = broker.link("cloud").map_err(|e| format!("{e:?}"))?;
+    std::thread::spawn(move || broker.start());
+    let root = DEMO_ROOT.replace("{device_id}", DEMO_DEVICE);
+    cloud_tx.subscribe(format!("{root}/events/up")).map_err(|e| format!("{e:?}"))?;
+    cloud_tx.subscribe(format!("{root}/commands/response/#")).map_err(|e| format!("{e:?}"))?;
+    say("broker", &format!("MQTT on 127.0.0.1:{port}"));
+
+    // The firmware server with a fresh package.
+    let pkg = package::build_app(DEMO_TO, 256 * 1024);
+    let pkg_len = pkg.len();
+    let srv = ws63_sim::fwserver::FirmwareServer::start(pkg, Default::default());
+    let url = srv.url("/pkg/{version}");
+    say("http", &format!("update package {DEMO_TO} ({pkg_len} bytes) at {url}"));
+
+    // The board, on its own thread: boots until it runs the new version.
+    let flash = std::env::temp_dir().join(format!("ws63-sim-demo-{}.flash", std::process::id()));
+    let _ = std::fs::remove_file(&flash);
+    let spec = BoardSpec {
+        config_file: None,
+        settings: vec![
+            ("mqtt.host".into(), "127.0.0.1".into()),
+            ("mqtt.port".into(), port.to_string()),
+            ("mqtt.device_id".into(), DEMO_DEVICE.into()),
+            ("mqtt.topic_root".into(), DEMO_ROOT.into()),
+            ("ota.url".into(), url),
+        ],
+        flash: flash.clone(),
+        fw_version: DEMO_FROM.into(),
+        ap: {
+            let c = load_config(None, &[])?;
+            (c.wifi.ssid, c.wifi.passphrase)
+        },
+        faults: Faults::default(),
+        quiet: !verbose,
+    };
+    let (boot_tx, boot_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = boot_loop(spec, |rec| {
+            let _ = boot_tx.send(format!(
+                "boot {} ran {} until {:?}{}",
+                rec.boot,
+                rec.version.as_deref().unwrap_or("?"),
+                rec.end,
+                if rec.flashboot == ws63_sim::upgrade::FlashbootOutcome::NoUpgrade {
+                    String::new()
+                } else {
+                    format!(" (flashboot: {:?})", rec.flashboot)
+                }
+            ));
+            true
+        });
+        let _ = boot_tx.send(format!("board stopped: {r:?}"));
+    });
+    say("board", &format!("power on: flash {}, factory firmware {DEMO_FROM}", flash.display()));
+
+    let deadline = t0 + Duration::from_secs(120);
+    let mut next = |what: &str| -> Result<(String, serde_json::Value), String> {
+        loop {
+            while let Ok(b) = boot_rx.try_recv() {
+                say("board", &b);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(format!("timed out waiting for {what}"));
+            }
+            let step = (std::time::Instant::now() + Duration::from_millis(200)).min(deadline);
+            if let Ok(Some(rumqttd::Notification::Forward(f))) = cloud_rx.recv_deadline(step) {
+                let topic = String::from_utf8_lossy(&f.publish.topic).into_owned();
+                let v =
+                    serde_json::from_slice(&f.publish.payload).unwrap_or(serde_json::Value::Null);
+                return Ok((topic, v));
+            }
+        }
+    };
+    let version_of = |v: &serde_json::Value| {
+        let s = &v["services"][0];
+        (s["event_type"] == "version_report")
+            .then(|| s["paras"]["fw_version"].as_str().unwrap_or("").to_string())
+    };
+    loop {
+        let (_, v) = next("the board's version_report")?;
+        if let Some(ver) = version_of(&v) {
+            say("gateway", &format!("online, version_report {ver}"));
+            break;
+        }
+    }
+    let cmd = format!(r#"{{"command_name":"ota_upgrade","paras":{{"version":"{DEMO_TO}"}}}}"#);
+    say("cloud", &format!("-> {cmd}"));
+    cloud_tx
+        .publish(format!("{root}/commands/request_id=demo-1"), cmd.into_bytes())
+        .map_err(|e| format!("{e:?}"))?;
+    loop {
+        let (topic, v) = next("the new version")?;
+        if topic.contains("/commands/response/") {
+            say("gateway", &format!("<- {v}"));
+            if v["result_code"] != 0 {
+                return Err("the OTA was not started".into());
+            }
+        } else if v["services"][0]["event_type"] == "upgrade_progress_report" {
+            let p = &v["services"][0]["paras"];
+            let pc = p["progress"].as_u64().unwrap_or(0) as usize;
+            if p["result_code"] != 0 {
+                return Err(format!("the OTA failed: {p}"));
+            }
+            let bar: String = "#".repeat(pc / 5) + &"-".repeat(20 - pc / 5);
+            say("ota", &format!("[{bar}] {pc:3}%  {}", p["description"].as_str().unwrap_or("")));
+        } else if let Some(ver) = version_of(&v) {
+            say("gateway", &format!("online, version_report {ver}"));
+            if ver == DEMO_TO {
+                while let Ok(b) = boot_rx.try_recv() {
+                    say("board", &b);
+                }
+                println!("DEMO OK: the board was upgraded from {DEMO_FROM} to {ver} over MQTT and HTTP in {:.1} s", t0.elapsed().as_secs_f64());
+                let _ = std::fs::remove_file(&flash);
+                return Ok(());
+            }
+        }
+    }
 }

@@ -10,7 +10,8 @@
 //!   package format, a builder for tests and the device's verification;
 //! - [`board`]: reboot and the watchdog; a firmware run is a process, and [`supervisor`] is
 //!   the board around it (flashboot, start, reboot);
-//! - [`faults`]: power cuts, flash write errors, WiFi and DNS failures, refused threads.
+//! - [`faults`]: power cuts, flash write errors, WiFi and DNS failures, refused threads;
+//! - [`fwserver`]: an HTTP firmware server with Range support and fault modes.
 //!
 //! On the host the `-sys` crates link every SDK function `f` as `ws63sim_f` (see
 //! `ws63-bindgen`), which is the name each function here is exported under; `printf`,
@@ -25,6 +26,7 @@
 pub mod board;
 pub mod faults;
 pub mod flash;
+pub mod fwserver;
 pub mod net;
 pub mod package;
 pub mod rtos;

@@ -201,9 +201,6 @@ impl Supervisor {
             f.sync();
             (outcome, upgrade::installed_version(&mut f))
         };
-        if outcome != FlashbootOutcome::NoUpgrade {
-            eprintln!("[ws63-sim] boot {}: flashboot: {outcome:?}", self.boots);
-        }
         let env = FirmwareEnv {
             flash: self.flash.clone(),
             faults: std::mem::take(&mut self.next_faults),
