@@ -322,7 +322,11 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     );
     let mut broker = rumqttd::Broker::new(toml::from_str(&cfg).map_err(|e| e.to_string())?);
     let (mut cloud_tx, mut cloud_rx) = broker.link("cloud").map_err(|e| format!("{e:?}"))?;
-    std::thread::spawn(move || broker.start());
+    std::thread::spawn(move || {
+        if let Err(e) = broker.start() {
+            eprintln!("ws63-sim demo: the broker stopped: {e:?}");
+        }
+    });
     let root = DEMO_ROOT.replace("{device_id}", DEMO_DEVICE);
     cloud_tx.subscribe(format!("{root}/events/up")).map_err(|e| format!("{e:?}"))?;
     cloud_tx.subscribe(format!("{root}/commands/response/#")).map_err(|e| format!("{e:?}"))?;
