@@ -2,148 +2,17 @@
 //! real MQTT broker (rumqttd, in-process) and a firmware server on loopback. The "cloud" is
 //! the broker's in-process client.
 
-#[path = "../ota/tests/common/mod.rs"]
-mod fixture;
+mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use fixture::{Faults, FirmwareServer};
-use rumqttd::local::{LinkRx, LinkTx};
-use rumqttd::{Broker, Notification};
-use serde_json::Value;
+use common::fixture::{self, Faults, FirmwareServer};
+use common::{event_type, version_report, Board, Cloud, ROOT};
 use ws63_sim::package;
-
-const ROOT: &str = "oc/devices/gw1/sys";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-struct Cloud {
-    port: u16,
-    tx: LinkTx,
-    rx: LinkRx,
-}
-
-impl Cloud {
-    fn start() -> Self {
-        let port = free_port();
-        let cfg = format!(
-            "id = 0\n[router]\nid = 0\nmax_connections = 100\nmax_outgoing_packet_count = 200\n\
-             max_segment_size = 1048576\nmax_segment_count = 10\n[v4.1]\nname = \"v4-1\"\n\
-             listen = \"127.0.0.1:{port}\"\nnext_connection_delay_ms = 1\n[v4.1.connections]\n\
-             connection_timeout_ms = 5000\nmax_payload_size = 20480\nmax_inflight_count = 100\n\
-             dynamic_filters = true\n"
-        );
-        let mut b = Broker::new(toml::from_str(&cfg).unwrap());
-        let (mut tx, rx) = b.link("cloud").unwrap();
-        std::thread::spawn(move || b.start().unwrap());
-        let t = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t.elapsed() < Duration::from_secs(10));
-            std::thread::yield_now();
-        }
-        tx.subscribe(format!("{ROOT}/events/up")).unwrap();
-        tx.subscribe(format!("{ROOT}/commands/response/#")).unwrap();
-        Cloud { port, tx, rx }
-    }
-
-    fn command(&mut self, rid: &str, json: &str) {
-        self.tx
-            .publish(format!("{ROOT}/commands/request_id={rid}"), json.as_bytes().to_vec())
-            .unwrap();
-    }
-
-    fn event(&mut self, json: &str) {
-        self.tx.publish(format!("{ROOT}/events/down"), json.as_bytes().to_vec()).unwrap();
-    }
-
-    /// The next message the gateway sent, within `secs`.
-    fn next(&mut self, secs: u64) -> (String, String) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            assert!(Instant::now() < deadline, "nothing from the gateway within {secs} s");
-            if let Ok(Some(Notification::Forward(f))) = self.rx.recv_deadline(deadline) {
-                return (
-                    String::from_utf8_lossy(&f.publish.topic).into_owned(),
-                    String::from_utf8_lossy(&f.publish.payload).into_owned(),
-                );
-            }
-        }
-    }
-
-    /// The raw response to command `rid` (other messages are skipped).
-    fn response(&mut self, rid: &str, secs: u64) -> String {
-        let want = format!("{ROOT}/commands/response/request_id={rid}");
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now()).as_secs().max(1);
-            let (topic, payload) = self.next(left);
-            if topic == want {
-                return payload;
-            }
-        }
-    }
-
-    /// Skips messages until one satisfies `want`.
-    fn until(&mut self, secs: u64, mut want: impl FnMut(&str, &Value) -> bool) -> (String, Value) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now()).as_secs().max(1);
-            let (topic, payload) = self.next(left);
-            let v: Value = serde_json::from_str(&payload).unwrap();
-            if want(&topic, &v) {
-                return (topic, v);
-            }
-        }
-    }
-}
-
-fn event_type(v: &Value) -> &str {
-    v["services"][0]["event_type"].as_str().unwrap_or("")
-}
-
-fn version_report(v: &Value) -> Option<&str> {
-    (event_type(v) == "version_report")
-        .then(|| v["services"][0]["paras"]["fw_version"].as_str())
-        .flatten()
-}
-
-/// The board, killed when dropped.
-struct Board(Child, std::path::PathBuf);
-
-impl Board {
-    fn start(broker_port: u16, ota_url: &str, name: &str) -> Board {
-        let flash = std::env::temp_dir().join(format!("e2e-{name}-{}.flash", std::process::id()));
-        let _ = std::fs::remove_file(&flash);
-        let child = Command::new(env!("CARGO_BIN_EXE_ws63-sim"))
-            .args(["run", "--broker", &format!("127.0.0.1:{broker_port}"), "--device-id", "gw1"])
-            .args(["--topic-root", "oc/devices/{device_id}/sys", "--ota-url", ota_url])
-            .args(["--flash", flash.to_str().unwrap(), "--fw-version", "1.0.0"])
-            .stdout(Stdio::null())
-            .stderr(if std::env::var_os("E2E_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .spawn()
-            .unwrap();
-        Board(child, flash)
-    }
-}
-
-impl Drop for Board {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_file(&self.1);
-    }
-}
 
 #[test]
 fn an_ota_command_downloads_reboots_and_reports_the_new_version() {

@@ -69,8 +69,13 @@ struct Ctx<'p, P: Platform> {
 }
 
 fn start(ctx: &mut Ctx<'_, impl Platform>, req: OtaRequest) -> Result<(), (String, String)> {
-    ota::request::check_version(&req.version)
-        .map_err(|e| ("bad_request".to_string(), e.to_string()))?;
+    // Everything that can be checked without the network is checked before answering.
+    let bad = |e: OtaError| ("bad_request".to_string(), e.to_string());
+    ota::request::check_version(&req.version).map_err(bad)?;
+    ota::request::Url::parse(&req.url).map_err(bad)?;
+    if let Some(h) = &req.sha256 {
+        ota::request::parse_sha256(h).map_err(bad)?;
+    }
     if req.version == ctx.platform.version() {
         return Err(("same_version".into(), format!("{} is running already", req.version)));
     }
