@@ -220,7 +220,19 @@ fn a_truncated_body_is_never_requested() {
 fn cuts_at_eleven_offsets_resume_with_206_from_the_first_missing_byte() {
     let board = Board::new("resume");
     let p = pkg(300_000);
-    let cuts = vec![1, 511, 560, 600, 4096, 50_001, 100_000, 123_457, 200_000, 250_000, p.len() as u64 - 1];
+    let cuts = vec![
+        1,
+        511,
+        560,
+        600,
+        4096,
+        50_001,
+        100_000,
+        123_457,
+        200_000,
+        250_000,
+        p.len() as u64 - 1,
+    ];
     let srv =
         FirmwareServer::start(p.clone(), Faults { cut_at: cuts.clone(), ..Faults::default() });
     let req = request(srv.url("/pkg"), Some(sha256_hex(&p)), Some(p.len() as u32));

@@ -3,54 +3,19 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Duration;
 
 use common::{Board, Faults, FirmwareServer};
 use ota::board::{HalConnector, SdkSink};
 use ota::{OtaConfig, OtaRequest};
+use ws63_sim::measure::{heap_peak, CountingAlloc};
 use ws63_sim::package;
 
-/// Counts the bytes live on the heap, per thread, for threads that ask to be measured.
-struct Counting;
-
-thread_local! {
-    static MEASURE: Cell<bool> = const { Cell::new(false) };
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    if MEASURE.with(Cell::get) {
-        let live = LIVE.with(|l| {
-            l.set(l.get() + delta);
-            l.get()
-        });
-        PEAK.with(|p| p.set(p.get().max(live)));
-    }
-}
-
-// SAFETY: forwards to the system allocator unchanged; the counters are thread-local cells that
-// allocate nothing.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        // SAFETY: the caller's layout, forwarded.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as isize));
-        // SAFETY: `ptr` came from System.alloc with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: CountingAlloc = CountingAlloc;
 
 /// Peak heap bytes of one OTA of a `size`-byte image, run on its own thread.
-fn peak_of_ota(size: usize) -> isize {
+fn peak_of_ota(size: usize) -> usize {
     let p = package::build_app("2.0.0", size);
     let srv = FirmwareServer::start(p, Faults::default());
     let req = OtaRequest {
@@ -61,15 +26,15 @@ fn peak_of_ota(size: usize) -> isize {
         token: None,
     };
     std::thread::spawn(move || {
-        MEASURE.with(|m| m.set(true));
         let mut conn = HalConnector {
             connect_timeout: Duration::from_secs(2),
             read_timeout: Duration::from_secs(2),
         };
-        let r = ota::run(&req, OtaConfig::default(), &mut conn, &mut SdkSink::default(), &mut ());
-        MEASURE.with(|m| m.set(false));
+        let (r, peak) = heap_peak(|| {
+            ota::run(&req, OtaConfig::default(), &mut conn, &mut SdkSink::default(), &mut ())
+        });
         r.unwrap();
-        PEAK.with(Cell::get)
+        peak
     })
     .join()
     .unwrap()

@@ -171,6 +171,31 @@ impl TcpStream {
         self.set_timeout(lw::SO_RCVTIMEO, d)
     }
 
+    /// Whether small writes go out at once (`TCP_NODELAY`), instead of waiting for the
+    /// previous segment's ACK (Nagle). A request-response protocol wants it: an MQTT PUBACK
+    /// followed by the command's response would otherwise wait for the peer's delayed ACK.
+    ///
+    /// # Errors
+    /// The socket error.
+    pub fn set_nodelay(&self, on: bool) -> Result<(), Error> {
+        let v: c_int = on.into();
+        // SAFETY: TCP_NODELAY takes an int of the size given.
+        let rc = unsafe {
+            lw::setsockopt(
+                self.fd,
+                lw::IPPROTO_TCP as c_int,
+                lw::TCP_NODELAY as c_int,
+                (&v as *const c_int).cast(),
+                size_of::<c_int>() as lw::socklen_t,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(NetError::last().into())
+        }
+    }
+
     /// How long a write may wait for room (`None`: without limit).
     ///
     /// # Errors

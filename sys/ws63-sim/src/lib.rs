@@ -11,7 +11,8 @@
 //! - [`board`]: reboot and the watchdog; a firmware run is a process, and [`supervisor`] is
 //!   the board around it (flashboot, start, reboot);
 //! - [`faults`]: power cuts, flash write errors, WiFi and DNS failures, refused threads;
-//! - [`fwserver`]: an HTTP firmware server with Range support and fault modes.
+//! - [`fwserver`]: an HTTP firmware server with Range support and fault modes;
+//! - [`measure`]: heap and stack high-water marks for tests and benchmarks.
 //!
 //! On the host the `-sys` crates link every SDK function `f` as `ws63sim_f` (see
 //! `ws63-bindgen`), which is the name each function here is exported under; `printf`,
@@ -27,6 +28,7 @@ pub mod board;
 pub mod faults;
 pub mod flash;
 pub mod fwserver;
+pub mod measure;
 pub mod net;
 pub mod package;
 pub mod rtos;

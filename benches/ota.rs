@@ -1,0 +1,176 @@
+//! The OTA's figures on the simulated board (host, release build): throughput against a plain
+//! download, peak heap and stack for a small and a maximum-size package, and the gateway's
+//! command-to-response latency through a broker. Prints a Markdown table; not a test.
+//!
+//! `cargo bench --bench ota` (docs/benchmarks.md has the figures and how they were made).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::fixture::{Board as SimBoard, Faults, FirmwareServer};
+use common::{Board, Cloud};
+use ota::board::{HalConnector, SdkSink};
+use ota::{OtaConfig, OtaRequest};
+use ws63_sim::measure::{heap_peak, stack_peak, CountingAlloc};
+use ws63_sim::{package, upgrade};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+const RUNS: usize = 7;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn request(url: String) -> OtaRequest {
+    OtaRequest { version: "2.0.0".into(), url, sha256: None, size: None, token: None }
+}
+
+/// One OTA of `pkg` on the calling thread: (wall time, peak heap bytes).
+fn ota_once(url: &str) -> (Duration, usize) {
+    let req = request(url.into());
+    let mut conn = HalConnector {
+        connect_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_secs(5),
+    };
+    let t = Instant::now();
+    let (r, heap) = heap_peak(|| {
+        ota::run(&req, OtaConfig::default(), &mut conn, &mut SdkSink::default(), &mut ())
+    });
+    let took = t.elapsed();
+    r.expect("the OTA succeeds");
+    (took, heap)
+}
+
+/// A plain HTTP/1.1 GET of the same file into a file on disk (the baseline).
+fn plain_download(port: u16, to: &std::path::Path) -> Duration {
+    let t = Instant::now();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET /pkg HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = std::fs::File::create(to).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut head_done = false;
+    let mut head = Vec::new();
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        if head_done {
+            out.write_all(&buf[..n]).unwrap();
+        } else {
+            head.extend_from_slice(&buf[..n]);
+            if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                out.write_all(&head[i + 4..]).unwrap();
+                head_done = true;
+            }
+        }
+    }
+    out.sync_all().unwrap();
+    t.elapsed()
+}
+
+struct Figures {
+    len: usize,
+    ota_mibs: f64,
+    plain_mibs: f64,
+    ratio: f64,
+    heap: usize,
+    stack: usize,
+}
+
+fn port_of(url: &str) -> u16 {
+    url.trim_start_matches("http://").split(['/', ':']).nth(1).unwrap().parse().unwrap()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` lists; there is nothing to test here
+    }
+    let max_image = {
+        // The largest app image whose package fits the upgrade storage.
+        let overhead = package::build_app("2.0.0", 32).len() - 32;
+        upgrade::STORAGE_SIZE as usize - overhead
+    };
+    let mut results = Vec::new();
+    for image in [64 * 1024, max_image] {
+        let pkg = package::build_app("2.0.0", image);
+        let len = pkg.len();
+        let srv = FirmwareServer::start(pkg, Faults::default());
+        let url = srv.url("/pkg");
+        let tmp = std::env::temp_dir().join(format!("bench-plain-{}.bin", std::process::id()));
+        let (mut ota_t, mut plain_t) = (Vec::new(), Vec::new());
+        let (mut heap, mut stack) = (0, 0);
+        for _ in 0..RUNS {
+            plain_t.push(plain_download(port_of(&url), &tmp).as_secs_f64());
+            assert_eq!(std::fs::metadata(&tmp).unwrap().len() as usize, len);
+            let board = SimBoard::new("bench");
+            let u = url.clone();
+            let ((took, h), s) = stack_peak(512 * 1024, move || ota_once(&u));
+            assert!(board.requested(), "the OTA requested the upgrade");
+            ota_t.push(took.as_secs_f64());
+            heap = heap.max(h);
+            stack = stack.max(s);
+        }
+        let _ = std::fs::remove_file(&tmp);
+        let (o, p) = (median(ota_t), median(plain_t));
+        let mib = len as f64 / (1024.0 * 1024.0);
+        results.push(Figures {
+            len,
+            ota_mibs: mib / o,
+            plain_mibs: mib / p,
+            ratio: o / p,
+            heap,
+            stack,
+        });
+    }
+    println!("| figure | small package | maximum-size package |");
+    println!("|---|---|---|");
+    let row = |name: &str, f: &dyn Fn(&Figures) -> String| {
+        println!("| {name} | {} | {} |", f(&results[0]), f(&results[1]));
+    };
+    row("package", &|r| format!("{} bytes", r.len));
+    row("OTA (download, write, verify, request)", &|r| format!("{:.1} MiB/s", r.ota_mibs));
+    row("plain HTTP download to disk", &|r| format!("{:.1} MiB/s", r.plain_mibs));
+    row("OTA time / plain download time", &|r| format!("{:.2}", r.ratio));
+    row("peak heap of the OTA", &|r| format!("{} bytes", r.heap));
+    row("peak stack of the OTA (x86-64)", &|r| format!("{} bytes", r.stack));
+    latency();
+}
+
+/// Command-to-response latency of the gateway on the simulated board, through the broker.
+fn latency() {
+    const N: usize = 300;
+    let mut cloud = Cloud::start();
+    let _board = Board::start(cloud.port, "http://127.0.0.1:9/{version}", "bench-latency");
+    cloud.until(30, |_, v| common::version_report(v).is_some());
+    let mut samples = Vec::with_capacity(N);
+    for i in 0..N {
+        let rid = format!("lat{i}");
+        let t = Instant::now();
+        cloud.command(&rid, r#"{"command_name":"ota_upgrade","paras":{"version":"1.0.0"}}"#);
+        let resp = cloud.response(&rid, 10);
+        samples.push(t.elapsed());
+        assert!(resp.contains("same_version"), "{resp}");
+    }
+    samples.sort();
+    println!();
+    println!("| command-to-response latency ({N} commands) | p50 | p99 | max |");
+    println!("|---|---|---|---|");
+    println!(
+        "| `ota_upgrade` answered by the gateway (refused: same version) | {:.2} ms | {:.2} ms | {:.2} ms |",
+        percentile(&samples, 0.50).as_secs_f64() * 1e3,
+        percentile(&samples, 0.99).as_secs_f64() * 1e3,
+        samples[N - 1].as_secs_f64() * 1e3,
+    );
+}
