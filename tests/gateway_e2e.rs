@@ -97,6 +97,19 @@ fn busy_unknown_malformed_and_queries_are_answered_and_the_gateway_keeps_serving
     cloud.event(r#"{"services":[{"service_id":"$ota","event_type":"version_query","paras":{}}]}"#);
     let (_, v) = cloud.until(10, |_, v| version_report(v).is_some());
     assert_eq!(version_report(&v), Some("1.0.0"));
+
+    // Exactly one OTA ran: one download from the start (a resume would ask for a later range).
+    let t = std::time::Instant::now();
+    while srv.hits().is_empty() {
+        assert!(t.elapsed() < Duration::from_secs(10), "the OTA never reached the server");
+        std::thread::yield_now();
+    }
+    let fresh = srv
+        .hits()
+        .iter()
+        .filter(|h| h.range.as_deref().is_none_or(|r| r.starts_with("bytes=0-")))
+        .count();
+    assert_eq!(fresh, 1, "downloads from byte 0: {:?}", srv.hits());
 }
 
 /// The broker's address as the board knows it: a TCP relay to whichever broker instance is
