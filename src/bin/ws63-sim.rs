@@ -197,17 +197,21 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
         quiet: false,
     };
     let mut boots = 0;
-    boot_loop(spec, |rec| {
-        eprintln!(
-            "[ws63-sim] boot {}: flashboot {:?}, ran version {}, ended: {:?}",
-            rec.boot,
-            rec.flashboot,
-            rec.version.as_deref().unwrap_or("?"),
-            rec.end
-        );
-        boots += 1;
-        max_boots.is_none_or(|m| boots < m)
-    })
+    boot_loop(
+        spec,
+        |_| {},
+        |rec| {
+            eprintln!(
+                "[ws63-sim] boot {}: flashboot {:?}, ran version {}, ended: {:?}",
+                rec.boot,
+                rec.flashboot,
+                rec.version.as_deref().unwrap_or("?"),
+                rec.end
+            );
+            boots += 1;
+            max_boots.is_none_or(|m| boots < m)
+        },
+    )
 }
 
 /// A board to boot.
@@ -221,9 +225,11 @@ struct BoardSpec {
     quiet: bool,
 }
 
-/// Boots the board until `after_boot` says stop (or a firmware exits by itself).
+/// Boots the board until `after_boot` says stop (or a firmware exits by itself);
+/// `on_start` sees each boot after flashboot, before its firmware starts.
 fn boot_loop(
     spec: BoardSpec,
+    mut on_start: impl FnMut(&FirmwareEnv),
     mut after_boot: impl FnMut(&ws63_sim::supervisor::BootRecord) -> bool,
 ) -> Result<(), String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -234,6 +240,7 @@ fn boot_loop(
     loop {
         let rec = board
             .boot(&mut |env: &FirmwareEnv| {
+                on_start(env);
                 let mut c = Command::new(&me);
                 c.arg("__firmware")
                     .envs(env.to_env())
@@ -362,20 +369,30 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     };
     let (boot_tx, boot_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let r = boot_loop(spec, |rec| {
-            let _ = boot_tx.send(format!(
-                "boot {} ran {} until {:?}{}",
-                rec.boot,
-                rec.version.as_deref().unwrap_or("?"),
-                rec.end,
-                if rec.flashboot == ws63_sim::upgrade::FlashbootOutcome::NoUpgrade {
+        let start_tx = boot_tx.clone();
+        let mut last = String::new();
+        let r = boot_loop(
+            spec,
+            |env| {
+                let what = if last.is_empty() || last == env.version {
                     String::new()
                 } else {
-                    format!(" (flashboot: {:?})", rec.flashboot)
-                }
-            ));
-            true
-        });
+                    format!("flashboot installed {} over {last}; ", env.version)
+                };
+                let _ = start_tx
+                    .send(format!("boot {}: {what}firmware {} starting", env.boot, env.version));
+                last.clone_from(&env.version);
+            },
+            |rec| {
+                let _ = boot_tx.send(format!(
+                    "boot {} ({}) ended: {:?}",
+                    rec.boot,
+                    rec.version.as_deref().unwrap_or("?"),
+                    rec.end,
+                ));
+                true
+            },
+        );
         let _ = boot_tx.send(format!("board stopped: {r:?}"));
     });
     say("board", &format!("power on: flash {}, factory firmware {DEMO_FROM}", flash.display()));
@@ -391,6 +408,10 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             }
             let step = (std::time::Instant::now() + Duration::from_millis(200)).min(deadline);
             if let Ok(Some(rumqttd::Notification::Forward(f))) = cloud_rx.recv_deadline(step) {
+                // What the board did before this message was sent comes first.
+                while let Ok(b) = boot_rx.try_recv() {
+                    say("board", &b);
+                }
                 let topic = String::from_utf8_lossy(&f.publish.topic).into_owned();
                 let v =
                     serde_json::from_slice(&f.publish.payload).unwrap_or(serde_json::Value::Null);
