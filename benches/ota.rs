@@ -89,10 +89,6 @@ struct Figures {
     stack: usize,
 }
 
-fn port_of(url: &str) -> u16 {
-    url.trim_start_matches("http://").split(['/', ':']).nth(1).unwrap().parse().unwrap()
-}
-
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` lists; there is nothing to test here
@@ -112,7 +108,7 @@ fn main() {
         let (mut ota_t, mut plain_t) = (Vec::new(), Vec::new());
         let (mut heap, mut stack) = (0, 0);
         for _ in 0..RUNS {
-            plain_t.push(plain_download(port_of(&url), &tmp).as_secs_f64());
+            plain_t.push(plain_download(srv.port, &tmp).as_secs_f64());
             assert_eq!(std::fs::metadata(&tmp).unwrap().len() as usize, len);
             let board = SimBoard::new("bench");
             let u = url.clone();

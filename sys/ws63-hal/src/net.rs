@@ -145,14 +145,20 @@ impl TcpStream {
     fn set_timeout(&self, opt: u32, d: Option<Duration>) -> Result<(), Error> {
         // Zero would mean "no timeout" to the stack: make it the smallest real one instead.
         let tv = timeval(d.map_or(Duration::ZERO, |d| d.max(Duration::from_millis(1))));
-        // SAFETY: the option takes a timeval of the size given.
+        self.set_option(lw::SOL_SOCKET, opt, &tv)
+    }
+
+    /// `setsockopt(level, opt)` with the value `v`, whose type is the one the option takes.
+    fn set_option<T>(&self, level: u32, opt: u32, v: &T) -> Result<(), Error> {
+        // SAFETY: `v` is a live value of `size_of::<T>()` bytes, which the stack only reads
+        // during the call; the callers pass the type their option takes.
         let rc = unsafe {
             lw::setsockopt(
                 self.fd,
-                lw::SOL_SOCKET as c_int,
+                level as c_int,
                 opt as c_int,
-                (&tv as *const lw::timeval).cast(),
-                size_of::<lw::timeval>() as lw::socklen_t,
+                (v as *const T).cast(),
+                size_of::<T>() as lw::socklen_t,
             )
         };
         if rc == 0 {
@@ -178,22 +184,8 @@ impl TcpStream {
     /// # Errors
     /// The socket error.
     pub fn set_nodelay(&self, on: bool) -> Result<(), Error> {
-        let v: c_int = on.into();
-        // SAFETY: TCP_NODELAY takes an int of the size given.
-        let rc = unsafe {
-            lw::setsockopt(
-                self.fd,
-                lw::IPPROTO_TCP as c_int,
-                lw::TCP_NODELAY as c_int,
-                (&v as *const c_int).cast(),
-                size_of::<c_int>() as lw::socklen_t,
-            )
-        };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(NetError::last().into())
-        }
+        // TCP_NODELAY takes an int.
+        self.set_option(lw::IPPROTO_TCP, lw::TCP_NODELAY, &c_int::from(on))
     }
 
     /// How long a write may wait for room (`None`: without limit).
