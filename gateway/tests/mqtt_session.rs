@@ -5,9 +5,8 @@
 use std::time::{Duration, Instant};
 
 use gateway::mqtt::{Clock, Message, MqttError, Options, Session};
-use rumqttd::{Broker, Notification};
+use rumqttd::Notification;
 use ws63_hal::net::TcpStream;
-use ws63_sim as _;
 
 struct Host(Instant);
 impl Clock for Host {
@@ -16,37 +15,8 @@ impl Clock for Host {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A broker on 127.0.0.1 with an in-process client ("the cloud").
 fn broker() -> (u16, rumqttd::local::LinkTx, rumqttd::local::LinkRx) {
-    let port = free_port();
-    let cfg = format!(
-        r#"
-        id = 0
-        [router]
-        id = 0
-        max_connections = 100
-        max_outgoing_packet_count = 200
-        max_segment_size = 1048576
-        max_segment_count = 10
-        [v4.1]
-        name = "v4-1"
-        listen = "127.0.0.1:{port}"
-        next_connection_delay_ms = 1
-        [v4.1.connections]
-        connection_timeout_ms = 5000
-        max_payload_size = 20480
-        max_inflight_count = 100
-        dynamic_filters = true
-        "#
-    );
-    let config: rumqttd::Config = toml::from_str(&cfg).unwrap();
-    let mut b = Broker::new(config);
-    let (tx, rx) = b.link("cloud").unwrap();
-    std::thread::spawn(move || b.start().unwrap());
+    let ws63_sim::broker::Broker { port, tx, rx } = ws63_sim::broker::start(100).unwrap();
     // The listener is up once a connection is accepted.
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {

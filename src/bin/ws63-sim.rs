@@ -315,25 +315,8 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
         |who: &str, what: &str| println!("[{:6.2}s] {who:<9} {what}", t0.elapsed().as_secs_f64());
 
     // The broker, with an in-process client: the cloud.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| e.to_string())?
-        .local_addr()
-        .map_err(|e| e.to_string())?
-        .port();
-    let cfg = format!(
-        "id = 0\n[router]\nid = 0\nmax_connections = 10\nmax_outgoing_packet_count = 200\n\
-         max_segment_size = 1048576\nmax_segment_count = 10\n[v4.1]\nname = \"v4-1\"\n\
-         listen = \"127.0.0.1:{port}\"\nnext_connection_delay_ms = 1\n[v4.1.connections]\n\
-         connection_timeout_ms = 5000\nmax_payload_size = 20480\nmax_inflight_count = 100\n\
-         dynamic_filters = true\n"
-    );
-    let mut broker = rumqttd::Broker::new(toml::from_str(&cfg).map_err(|e| e.to_string())?);
-    let (mut cloud_tx, mut cloud_rx) = broker.link("cloud").map_err(|e| format!("{e:?}"))?;
-    std::thread::spawn(move || {
-        if let Err(e) = broker.start() {
-            eprintln!("ws63-sim demo: the broker stopped: {e:?}");
-        }
-    });
+    let ws63_sim::broker::Broker { port, tx: mut cloud_tx, rx: mut cloud_rx } =
+        ws63_sim::broker::start(10)?;
     let root = DEMO_ROOT.replace("{device_id}", DEMO_DEVICE);
     cloud_tx.subscribe(format!("{root}/events/up")).map_err(|e| format!("{e:?}"))?;
     cloud_tx.subscribe(format!("{root}/commands/response/#")).map_err(|e| format!("{e:?}"))?;

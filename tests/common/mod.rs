@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rumqttd::local::{LinkRx, LinkTx};
-use rumqttd::{Broker, Notification};
+use rumqttd::Notification;
 use serde_json::Value;
 
 pub const ROOT: &str = "oc/devices/gw1/sys";
@@ -27,17 +27,7 @@ pub struct Cloud {
 
 impl Cloud {
     pub fn start() -> Self {
-        let port = free_port();
-        let cfg = format!(
-            "id = 0\n[router]\nid = 0\nmax_connections = 100\nmax_outgoing_packet_count = 200\n\
-             max_segment_size = 1048576\nmax_segment_count = 10\n[v4.1]\nname = \"v4-1\"\n\
-             listen = \"127.0.0.1:{port}\"\nnext_connection_delay_ms = 1\n[v4.1.connections]\n\
-             connection_timeout_ms = 5000\nmax_payload_size = 20480\nmax_inflight_count = 100\n\
-             dynamic_filters = true\n"
-        );
-        let mut b = Broker::new(toml::from_str(&cfg).unwrap());
-        let (mut tx, rx) = b.link("cloud").unwrap();
-        std::thread::spawn(move || b.start().unwrap());
+        let ws63_sim::broker::Broker { port, mut tx, rx } = ws63_sim::broker::start(100).unwrap();
         let t = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(t.elapsed() < Duration::from_secs(10));

@@ -11,7 +11,8 @@
 //! - [`board`]: reboot and the watchdog; a firmware run is a process, and [`supervisor`] is
 //!   the board around it (flashboot, start, reboot);
 //! - [`faults`]: power cuts, flash write errors, WiFi and DNS failures, refused threads;
-//! - [`fwserver`]: an HTTP firmware server with Range support and fault modes;
+//! - [`fwserver`]: an HTTP firmware server with Range support and fault modes; [`broker`]:
+//!   an MQTT broker with an in-process client, the cloud side;
 //! - [`measure`]: heap and stack high-water marks for tests and benchmarks.
 //!
 //! On the host the `-sys` crates link every SDK function `f` as `ws63sim_f` (see
@@ -25,6 +26,7 @@
 #![allow(clippy::unnecessary_cast)]
 
 pub mod board;
+pub mod broker;
 pub mod faults;
 pub mod flash;
 pub mod fwserver;
