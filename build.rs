@@ -2,6 +2,9 @@
 //! - picks the gateway configuration (`config/gateway.toml`, or the committed example when
 //!   there is none), checks it with the firmware's own parser (`gateway/src/config.rs`), and
 //!   puts it in `$OUT_DIR/gateway.toml` for the firmware to embed;
+//! - hands its `[firmware] version` (checked by the same parser: 1 to 16 characters, the SDK
+//!   packager's `--ver`) to the firmware as `WS63_FW_VERSION`, from which the library's
+//!   version record is made;
 //! - guards the chip build: the WS63 core is RV32IMFC with no A extension and the SDK uses the
 //!   `ilp32f` ABI, so a build for any other RISC-V flavour would link and then trap or mis-pass
 //!   floats on the chip.
@@ -12,10 +15,14 @@ use std::path::Path;
 #[allow(dead_code)]
 #[path = "gateway/src/config.rs"]
 mod config;
+#[allow(dead_code)]
+#[path = "sys/ws63-rt/src/version.rs"]
+mod version;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=gateway/src/config.rs");
+    println!("cargo:rerun-if-changed=sys/ws63-rt/src/version.rs");
     embed_config();
     check_target();
 }
@@ -30,10 +37,15 @@ fn embed_config() {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!("cannot read the gateway configuration {}: {e}", path.display())
     });
-    if let Err(e) = config::Config::parse(&text) {
-        eprintln!("error: {}: {e}", path.display());
-        std::process::exit(1);
-    }
+    let cfg = match config::Config::parse(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    };
+    // The firmware's version record is made from this (`ws63_rt::version`).
+    println!("cargo:rustc-env=WS63_FW_VERSION={}", cfg.firmware.version);
     let out_dir = std::env::var("OUT_DIR").expect("run by cargo");
     std::fs::write(Path::new(&out_dir).join("gateway.toml"), text).expect("write gateway.toml");
     println!(

@@ -15,11 +15,8 @@ use common::fixture::{Board as SimBoard, Faults, FirmwareServer};
 use common::{Board, Cloud};
 use ota::board::{HalConnector, SdkSink};
 use ota::{OtaConfig, OtaRequest};
-use ws63_sim::measure::{heap_peak, stack_peak, CountingAlloc};
+use ws63_sim::measure::{heap_peak, stack_peak};
 use ws63_sim::{package, upgrade};
-
-#[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
 
 const RUNS: usize = 7;
 

@@ -9,8 +9,17 @@
 
 extern crate alloc;
 
-/// The firmware's name and version, as printed at start-up.
-pub const FIRMWARE: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
+/// The firmware's version record, made at build time from the configuration's
+/// `[firmware] version` (checked by `build.rs`): what the firmware reports to the cloud, what
+/// the SDK packager gets as `--ver`, and what `ws63-sim version <library>` reads back.
+#[used]
+pub static FW_VERSION: ws63_rt::version::Record =
+    ws63_rt::version::Record::new(env!("WS63_FW_VERSION"));
+
+/// The running firmware's version (read from [`FW_VERSION`]).
+pub fn version() -> &'static str {
+    FW_VERSION.version()
+}
 
 #[cfg(feature = "link-probe")]
 pub use {cmsis_rtos2_sys, lwip_sys, ws63_sdk_sys};
@@ -116,9 +125,8 @@ pub extern "C" fn ws63_mqtt_size_probe() -> core::ffi::c_int {
 /// The gateway thread's stack.
 pub const GATEWAY_STACK: u32 = 0x3000;
 
-/// Runs the gateway (WiFi, MQTT, commands, OTA) on the calling thread, for ever: the
-/// simulated board calls this in its firmware process; on the chip [`app_main`] starts a
-/// thread for it.
+/// Runs the gateway (WiFi, MQTT, commands, OTA) on the calling thread, for ever; the gateway
+/// thread ([`start_gateway`]) runs this.
 pub fn run_gateway(cfg: &gateway::config::Config, version: &str) -> ! {
     let mut board = match gateway::board::Board::new(version, ota::board::TaskConfig::default()) {
         Ok(b) => b,
@@ -133,11 +141,28 @@ pub fn run_gateway(cfg: &gateway::config::Config, version: &str) -> ! {
     gateway::app::run(cfg, &mut board)
 }
 
+/// Starts the gateway thread (stack [`GATEWAY_STACK`], normal priority) for firmware
+/// `version` with `cfg`. The chip's entry calls this with the embedded configuration and
+/// [`version()`]; the simulated board with its configuration and the installed image's
+/// version.
+///
+/// # Errors
+/// When the kernel refuses the thread.
+pub fn start_gateway(
+    cfg: gateway::config::Config,
+    version: alloc::string::String,
+) -> Result<(), ws63_hal::Error> {
+    ws63_hal::thread::Builder::new(c"gateway")
+        .stack_size(GATEWAY_STACK)
+        .spawn(move || run_gateway(&cfg, &version))
+        .map(|_| ())
+}
+
 /// The application entry: called once by the SDK's `main()` before the scheduler starts. It
 /// starts the gateway thread and returns.
 pub fn app_main() {
     ws63_hal::log::init(log::LevelFilter::Info);
-    log::info!(target: "gateway", "{FIRMWARE} starting");
+    log::info!(target: "gateway", "ws63-bms-gateway {} starting", version());
     let cfg = match config() {
         Ok(c) => c,
         Err(e) => {
@@ -145,10 +170,7 @@ pub fn app_main() {
             return;
         }
     };
-    let started = ws63_hal::thread::Builder::new(c"gateway")
-        .stack_size(GATEWAY_STACK)
-        .spawn(move || run_gateway(&cfg, env!("CARGO_PKG_VERSION")));
-    if let Err(e) = started {
+    if let Err(e) = start_gateway(cfg, version().into()) {
         log::error!(target: "gateway", "cannot start the gateway thread: {e}");
     }
 }

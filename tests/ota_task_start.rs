@@ -16,7 +16,7 @@ fn the_c_entry_point_starts_one_ota_and_refuses_a_second() {
     assert_eq!(ws63_bms_gateway::ota_task_start(), 0);
     assert_eq!(ws63_bms_gateway::ota_task_start(), -1, "busy: no second thread");
     let ota_threads =
-        ws63_sim::rtos::threads().into_iter().filter(|(_, t)| t.name.to_str() == Ok("ota")).count();
+        ws63_sim::rtos::threads().into_iter().filter(|(_, t)| t.name() == "ota").count();
     assert_eq!(ota_threads, 1);
     assert!(ws63_bms_gateway::config().unwrap().ota.url.contains("{version}"));
 }

@@ -49,9 +49,20 @@ pub struct Ota {
     pub default_version: String,
 }
 
+/// The firmware itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Firmware {
+    /// The firmware's version: embedded in the chip library (its version record), reported to
+    /// the cloud, and the `--ver` of the SDK packager for the update package made from this
+    /// build. 1 to 16 of `A-Z a-z 0-9 . _ -`.
+    pub version: String,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// The firmware.
+    pub firmware: Firmware,
     /// WiFi.
     pub wifi: Wifi,
     /// MQTT.
@@ -63,6 +74,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            firmware: Firmware { version: String::new() },
             wifi: Wifi { ssid: String::new(), passphrase: String::new(), security: "wpa2".into() },
             mqtt: Mqtt {
                 host: String::new(),
@@ -142,6 +154,7 @@ impl Config {
             v.parse::<u16>().map_err(|_| format!("{key} must be a number from 0 to 65535"))
         };
         match key {
+            "firmware.version" => self.firmware.version = value.into(),
             "wifi.ssid" => self.wifi.ssid = value.into(),
             "wifi.passphrase" => self.wifi.passphrase = value.into(),
             "wifi.security" => self.wifi.security = value.into(),
@@ -166,6 +179,10 @@ impl Config {
     /// The first problem found.
     pub fn check(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(err(0, m.into()));
+        if !super::version::is_valid(&self.firmware.version) {
+            return bad("firmware.version must be 1 to 16 of A-Z a-z 0-9 . _ - (it is the SDK \
+                        packager's --ver)");
+        }
         if !self.ota.url.starts_with("http://") || !self.ota.url.contains("{version}") {
             return bad("ota.url must be an http:// URL with a {version} placeholder");
         }
@@ -218,6 +235,7 @@ mod tests {
     #[test]
     fn the_committed_example_parses() {
         let c = Config::parse(EXAMPLE).unwrap();
+        assert_eq!(c.firmware.version, "1.0.0");
         assert!(c.ota.url.contains("{version}"));
         assert_eq!(c.mqtt.topic_root, "$oc/devices/{device_id}/sys");
     }
@@ -225,7 +243,7 @@ mod tests {
     #[test]
     fn values_overrides_and_errors() {
         let mut c = Config::parse(
-            "# c\n[mqtt]\nhost = \"h # not a comment\" # a comment\nport = 8883\n\
+            "# c\n[firmware]\nversion = \"1.2.3\"\n[mqtt]\nhost = \"h # not a comment\" # a comment\nport = 8883\n\
              [ota]\nurl = \"http://x/{version}\"\n",
         )
         .unwrap();
@@ -234,13 +252,14 @@ mod tests {
         assert_eq!(c.mqtt.device_id, "d1");
         assert!(c.set("mqtt.port", "99999").is_err());
         assert!(c.set("mqtt.nope", "1").unwrap_err().contains("unknown key"));
-        let url = "[ota]\nurl = \"http://x/{version}\"\n";
+        let url = "[firmware]\nversion = \"1\"\n[ota]\nurl = \"http://x/{version}\"\n";
         for (text, line, says) in [
             ("[mqtt]\nhost = h\n", 2, "expected a"),
+            ("[firmware]\nversion = \"1.0.0-and-far-too-long\"\n", 0, "firmware.version"),
             ("[mqtt\n", 1, "unterminated"),
             ("[mqtt]\nhost\n", 2, "key = value"),
             ("[mqtt]\ncolour = \"red\"\n", 2, "unknown key mqtt.colour"),
-            ("[ota]\nurl = \"https://x\"\n", 0, "ota.url"),
+            ("[firmware]\nversion = \"1\"\n[ota]\nurl = \"https://x\"\n", 0, "ota.url"),
         ] {
             let e = Config::parse(text).unwrap_err();
             assert_eq!(e.line, line, "{text}");

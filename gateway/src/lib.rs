@@ -12,3 +12,7 @@ pub mod board;
 pub mod config;
 pub mod login;
 pub mod mqtt;
+
+// The version rules the configuration checks (`config.rs` is also compiled into `build.rs`,
+// which includes the same rules file as its own `version` module).
+use ws63_rt::version;

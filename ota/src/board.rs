@@ -68,6 +68,7 @@ fn sink_error(e: HalError) -> SinkError {
         (HalError::Busy, _) => SinkError::Busy,
         (HalError::TooLarge { len, capacity }, _) => SinkError::NoSpace { len, capacity },
         (_, ErrorKind::Flash) => SinkError::Flash(e.to_string()),
+        (_, ErrorKind::OutOfResources) => SinkError::NoMemory(e.to_string()),
         (_, ErrorKind::Verification) => SinkError::Rejected(e.to_string()),
         (_, ErrorKind::NoSpace) => SinkError::NoSpace { len: 0, capacity: 0 },
         _ => SinkError::Other(e.to_string()),

@@ -67,6 +67,8 @@ pub enum SinkError {
     },
     /// Flash failed.
     Flash(String),
+    /// No memory (the SDK's buffers could not be allocated).
+    NoMemory(String),
     /// The package was rejected when the upgrade was requested.
     Rejected(String),
     /// Anything else.
@@ -289,6 +291,7 @@ fn sink_error(e: SinkError) -> OtaError {
         SinkError::Busy => OtaError::Busy,
         SinkError::NoSpace { len, capacity } => OtaError::NoSpace { len, capacity },
         SinkError::Flash(s) => OtaError::Flash(s),
+        SinkError::NoMemory(s) => OtaError::OutOfMemory(s),
         SinkError::Rejected(s) => OtaError::Rejected(s),
         SinkError::Other(s) => OtaError::Internal(s),
     }

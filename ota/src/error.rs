@@ -67,6 +67,8 @@ pub enum OtaError {
     Rejected(String),
     /// Writing to flash failed.
     Flash(String),
+    /// The heap had no room (for the SDK's buffers, or ours).
+    OutOfMemory(String),
     /// Anything else.
     Internal(String),
 }
@@ -87,6 +89,7 @@ impl OtaError {
                 VERIFICATION_FAILED
             }
             OtaError::Flash(_) => INSTALL_FAILED,
+            OtaError::OutOfMemory(_) => OUT_OF_MEMORY,
             OtaError::Internal(_) => INTERNAL,
         }
     }
@@ -111,6 +114,7 @@ impl fmt::Display for OtaError {
             }
             OtaError::Rejected(why) => write!(f, "the SDK rejected the package: {why}"),
             OtaError::Flash(why) => write!(f, "flash: {why}"),
+            OtaError::OutOfMemory(why) => write!(f, "out of memory: {why}"),
             OtaError::Internal(why) => write!(f, "internal: {why}"),
         }
     }

@@ -6,7 +6,7 @@ use alloc::string::{String, ToString};
 use crate::error::OtaError;
 
 /// Longest version string (the SDK packager's limit).
-pub const MAX_VERSION_LEN: usize = 16;
+pub const MAX_VERSION_LEN: usize = ws63_rt::version::MAX_LEN;
 /// Longest URL accepted.
 pub const MAX_URL_LEN: usize = 512;
 
@@ -30,10 +30,7 @@ pub struct OtaRequest {
 /// # Errors
 /// [`OtaError::BadRequest`] for an empty, over-long or odd-character version.
 pub fn check_version(v: &str) -> Result<(), OtaError> {
-    let ok = !v.is_empty()
-        && v.len() <= MAX_VERSION_LEN
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    if ok {
+    if ws63_rt::version::is_valid(v) {
         Ok(())
     } else {
         Err(OtaError::BadRequest(format!(

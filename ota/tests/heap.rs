@@ -8,11 +8,8 @@ use std::time::Duration;
 use common::{Board, Faults, FirmwareServer};
 use ota::board::{HalConnector, SdkSink};
 use ota::{OtaConfig, OtaRequest};
-use ws63_sim::measure::{heap_peak, CountingAlloc};
+use ws63_sim::measure::heap_peak;
 use ws63_sim::package;
-
-#[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
 
 /// Peak heap bytes of one OTA of a `size`-byte image, run on its own thread.
 fn peak_of_ota(size: usize) -> usize {

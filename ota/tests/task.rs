@@ -89,7 +89,7 @@ fn a_second_start_while_one_runs_is_busy_and_starts_no_thread() {
     assert_eq!(second.unwrap_err(), OtaError::Busy);
     let threads: Vec<_> = ws63_sim::rtos::threads()
         .into_iter()
-        .filter(|(_, t)| t.name.to_str() == Ok("ota"))
+        .filter(|(_, t)| t.name() == "ota")
         .map(|(_, t)| (t.stack_size, t.priority))
         .collect();
     assert_eq!(
@@ -115,6 +115,8 @@ fn child_firmware() {
     let sha = std::env::var("OTA_TEST_SHA").ok();
     let log = std::path::PathBuf::from(std::env::var("OTA_TEST_LOG").unwrap());
     ota::board::start(req(url, sha), task_config(), FileLog(log)).unwrap();
+    // The entry has run (started the thread): the scheduler starts.
+    ws63_sim::rtos::start_kernel();
     // The OTA thread reboots this process when it is done; if it fails, it ends instead.
     while ota::board::running() {
         std::thread::sleep(Duration::from_millis(20));
@@ -162,7 +164,7 @@ fn an_ota_thread_downloads_reboots_and_the_board_runs_the_new_version() {
     );
     // The board reboots into flashboot, which installs the package.
     let second = board.boot(&mut |_| Command::new("true").spawn()).unwrap();
-    assert_eq!(second.flashboot, ws63_sim::upgrade::FlashbootOutcome::Installed);
+    assert_eq!(second.upgrade(), &ws63_sim::upgrade::FlashbootOutcome::Installed);
     assert_eq!(second.version.as_deref(), Some("2.0.0"));
     std::fs::remove_dir_all(dir).unwrap();
 }

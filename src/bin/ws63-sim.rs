@@ -1,40 +1,137 @@
-//! `ws63-sim`: the simulated WS63 board.
+//! `ws63-sim`: the simulated WS63 board. `ws63-sim --help` and `ws63-sim <command> --help`
+//! tell the options and their defaults.
 //!
 //! ```text
-//! ws63-sim pkg --version V --size N --out FILE [--flip-bit B | --truncate LEN]
-//!     an update package in the SDK's layout (SHA-256 mode) whose app image is N bytes and
-//!     carries version V; optionally corrupted, for tests
-//! ws63-sim info --flash FILE
-//!     what a board's flash holds: installed version, pending upgrade, last upgrade result
-//! ws63-sim run [--config FILE] [--broker HOST:PORT] [--device-id ID]
-//!              [--device-secret S | --username U --password P] [--topic-root ROOT]
-//!              [--flash FILE] [--ota-url TEMPLATE] [--fw-version V]
-//!              [--ap-ssid S --ap-passphrase P] [--max-boots N] [fault options]
-//!     the board running the gateway firmware against a broker, across reboots
-//! ws63-sim demo [--verbose]
-//!     the main job in one command: a broker, a firmware server and the board; an OTA from
-//!     1.0.0 to 2.0.0 through MQTT, shown as a timeline; exits 0 when the board runs 2.0.0
+//! ws63-sim demo        the main job in one command: a broker, a firmware server and the board;
+//!                      an OTA from 1.0.0 to 2.0.0 through MQTT, shown as a timeline
+//! ws63-sim run         the board running the gateway firmware against a broker, across reboots
+//! ws63-sim pkg         an update package in the SDK's layout (SHA-256 mode), for tests
+//! ws63-sim info        what a board's flash holds
+//! ws63-sim version     the firmware version a chip library (or an image) carries
 //! ```
-use std::process::ExitCode;
-
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::time::Duration;
 
+use clap::{Args, Parser, Subcommand};
 use ws63_sim::faults::Faults;
 use ws63_sim::supervisor::{FirmwareEnv, RunEnd, Supervisor};
 use ws63_sim::{flash::Flash, package, upgrade};
 
-const USAGE: &str = "usage:
-  ws63-sim pkg --version V --size N --out FILE [--flip-bit B | --truncate LEN]
-  ws63-sim info --flash FILE
-  ws63-sim demo [--verbose]
-  ws63-sim run [--config FILE] [--broker HOST:PORT] [--device-id ID]
-               [--device-secret S | --username U --password P] [--topic-root ROOT]
-               [--flash FILE] [--ota-url TEMPLATE] [--fw-version V]
-               [--ap-ssid S --ap-passphrase P] [--max-boots N]
-               [--power-cut-at-write N] [--flash-write-error-at N] [--wifi-fail N]
-               [--dns-fail] [--dns-delay-ms MS] [--thread-fail N]";
+/// The simulated WS63 board: the gateway firmware on the host, with the SDK's behaviour,
+/// flash, reboots, flashboot and faults.
+#[derive(Parser)]
+#[command(name = "ws63-sim", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The main job in one command: an MQTT broker, an HTTP firmware server and the board on
+    /// this machine; the C original's `ota_upgrade` command takes the board from 1.0.0 to
+    /// 2.0.0, shown as a timeline; exits 0 when the board runs 2.0.0.
+    Demo {
+        /// Show the firmware's own log too.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Run the board with the gateway firmware against an MQTT broker, boot after boot (an
+    /// OTA ends in a reboot; flashboot installs the package; the next boot runs it).
+    Run(Box<RunArgs>),
+    /// Write an update package in the SDK's layout (SHA-256 mode) whose app image carries a
+    /// version, optionally corrupted, for tests.
+    Pkg(PkgArgs),
+    /// Show what a board's flash holds: installed version, pending upgrade, last result.
+    Info {
+        /// The board's flash file.
+        #[arg(long, value_name = "FILE")]
+        flash: PathBuf,
+    },
+    /// Print the firmware version a file carries in its version record (a chip library, a
+    /// simulator image).
+    Version {
+        /// The file to read.
+        file: PathBuf,
+    },
+    /// One firmware run (started by `run` and `demo`).
+    #[command(name = "__firmware", hide = true)]
+    Firmware,
+}
+
+#[derive(Args)]
+struct PkgArgs {
+    /// The version the app image carries (1 to 16 of A-Z a-z 0-9 . _ -).
+    #[arg(long)]
+    version: String,
+    /// The app image's size in bytes (at least 288).
+    #[arg(long, value_name = "BYTES")]
+    size: usize,
+    /// Where to write the package.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Flip this bit of the package (0 is the lowest bit of byte 0).
+    #[arg(long, value_name = "BIT", conflicts_with = "truncate")]
+    flip_bit: Option<usize>,
+    /// Cut the package to this many bytes.
+    #[arg(long, value_name = "LEN")]
+    truncate: Option<usize>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The gateway configuration file [default: the one embedded in the firmware].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The broker, overriding the configuration's [mqtt] host and port.
+    #[arg(long, value_name = "HOST:PORT")]
+    broker: Option<String>,
+    /// The device id.
+    #[arg(long)]
+    device_id: Option<String>,
+    /// IoTDA's device secret (the login then is IoTDA's).
+    #[arg(long)]
+    device_secret: Option<String>,
+    /// A plain MQTT user name.
+    #[arg(long)]
+    username: Option<String>,
+    /// A plain MQTT password.
+    #[arg(long)]
+    password: Option<String>,
+    /// The topic root ({device_id} is replaced), e.g. 'oc/devices/{device_id}/sys' for
+    /// brokers that refuse $-topics.
+    #[arg(long, value_name = "ROOT")]
+    topic_root: Option<String>,
+    /// Where update packages are: an http:// URL template with {version}.
+    #[arg(long, value_name = "TEMPLATE")]
+    ota_url: Option<String>,
+    /// The board's flash file (kept across runs; a missing one is a factory-fresh board).
+    #[arg(long, value_name = "FILE", default_value = "board.flash")]
+    flash: PathBuf,
+    /// The version installed on a factory-fresh board [default: the configuration's
+    /// [firmware] version].
+    #[arg(long, value_name = "V")]
+    fw_version: Option<String>,
+    /// The SSID of the access point the board can see [default: the configuration's].
+    #[arg(long, value_name = "SSID")]
+    ap_ssid: Option<String>,
+    /// Its passphrase (empty: an open network) [default: the configuration's].
+    #[arg(long, value_name = "PASSPHRASE")]
+    ap_passphrase: Option<String>,
+    /// Stop after this many boots [default: never].
+    #[arg(long, value_name = "N")]
+    max_boots: Option<u32>,
+    /// The heap the firmware may use, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = ws63_sim::heap::FIRMWARE_HEAP)]
+    heap_limit: usize,
+    /// Make the flash instant instead of taking the chip's time.
+    #[arg(long)]
+    no_flash_timing: bool,
+    /// Faults of the first boot.
+    #[command(flatten)]
+    faults: Faults,
+}
 
 /// Settings the firmware process applies over the configuration file.
 const ENV_SETTINGS: &str = "WS63SIM_SETTINGS";
@@ -42,60 +139,33 @@ const ENV_SETTINGS: &str = "WS63SIM_SETTINGS";
 const ENV_CONFIG: &str = "WS63SIM_CONFIG_FILE";
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let result = match args.next().as_deref() {
-        Some("pkg") => pkg(args),
-        Some("info") => info(args),
-        Some("run") => run(args),
-        Some("demo") => demo(args),
-        Some("__firmware") => firmware(),
-        Some("-h" | "--help") => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Some(other) => Err(format!("unknown command `{other}`")),
-        None => Err("a command is needed".into()),
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Pkg(a) => pkg(a),
+        Cmd::Info { flash } => info(&flash),
+        Cmd::Version { file } => version(&file),
+        Cmd::Run(a) => run(*a),
+        Cmd::Demo { verbose } => demo(verbose),
+        Cmd::Firmware => firmware(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("ws63-sim: {e}\n{USAGE}");
+            eprintln!("ws63-sim: {e}");
             ExitCode::from(2)
         }
     }
 }
 
-fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<String, String> {
-    args.next().ok_or_else(|| format!("{flag} needs a value"))
-}
-
-fn number(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<usize, String> {
-    let v = value(args, flag)?;
-    v.parse().map_err(|_| format!("{flag}: `{v}` is not a number"))
-}
-
-fn pkg(mut args: impl Iterator<Item = String>) -> Result<(), String> {
-    let (mut version, mut size, mut out, mut flip, mut cut) = (None, None, None, None, None);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--version" => version = Some(value(&mut args, &a)?),
-            "--size" => size = Some(number(&mut args, &a)?),
-            "--out" => out = Some(value(&mut args, &a)?),
-            "--flip-bit" => flip = Some(number(&mut args, &a)?),
-            "--truncate" => cut = Some(number(&mut args, &a)?),
-            _ => return Err(format!("unknown option `{a}`")),
-        }
+fn pkg(a: PkgArgs) -> Result<(), String> {
+    if !ws63_rt::version::is_valid(&a.version) {
+        return Err("--version must be 1 to 16 of A-Z a-z 0-9 . _ -".into());
     }
-    let version = version.ok_or("--version is required")?;
-    let size = size.ok_or("--size is required")?;
-    let out = out.ok_or("--out is required")?;
-    if version.is_empty() || version.len() > package::MAX_VERSION_LEN {
-        return Err(format!("--version must be 1 to {} bytes", package::MAX_VERSION_LEN));
+    let min = package::SIM_IMAGE_HEADER_LEN + ws63_rt::version::RECORD_LEN;
+    if a.size < min {
+        return Err(format!("--size must be at least {min} bytes"));
     }
-    if size < 32 {
-        return Err("--size must be at least 32 bytes".into());
-    }
-    let mut p = package::build_app(&version, size);
+    let mut p = package::build_app(&a.version, a.size);
     if (p.len() as u64) > u64::from(upgrade::STORAGE_SIZE) {
         eprintln!(
             "ws63-sim: note: {} bytes is more than the board's upgrade storage ({}): the device \
@@ -104,37 +174,51 @@ fn pkg(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             upgrade::STORAGE_SIZE
         );
     }
-    if let Some(bit) = flip {
+    if let Some(bit) = a.flip_bit {
         if bit >= p.len() * 8 {
             return Err(format!("--flip-bit {bit}: the package has {} bits", p.len() * 8));
         }
         p = package::flip_bit(&p, bit);
     }
-    if let Some(len) = cut {
+    if let Some(len) = a.truncate {
         p = package::truncate(&p, len);
     }
-    std::fs::write(&out, &p).map_err(|e| format!("{out}: {e}"))?;
-    println!("{out}: {} bytes, version {version}, app image {size} bytes", p.len());
+    let out = a.out.display();
+    std::fs::write(&a.out, &p).map_err(|e| format!("{out}: {e}"))?;
+    println!("{out}: {} bytes, version {}, app image {} bytes", p.len(), a.version, a.size);
     Ok(())
 }
 
-fn info(mut args: impl Iterator<Item = String>) -> Result<(), String> {
-    let mut path = None;
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--flash" => path = Some(value(&mut args, &a)?),
-            _ => return Err(format!("unknown option `{a}`")),
+/// Prints the firmware version a file carries (a chip library, an image, a flash dump).
+fn version(path: &std::path::Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut found: Vec<&str> = ws63_rt::version::find_all(&bytes).collect();
+    found.sort_unstable();
+    found.dedup();
+    match found.as_slice() {
+        [v] => {
+            println!("{v}");
+            Ok(())
         }
+        [] => Err(format!("{}: no firmware version record", path.display())),
+        many => Err(format!(
+            "{}: several different version records: {}",
+            path.display(),
+            many.join(", ")
+        )),
     }
-    let path = path.ok_or("--flash is required")?;
-    if !std::path::Path::new(&path).exists() {
-        return Err(format!("{path}: no such flash file"));
+}
+
+fn info(path: &std::path::Path) -> Result<(), String> {
+    if !path.exists() {
+        return Err(format!("{}: no such flash file", path.display()));
     }
-    let mut f = Flash::open(std::path::Path::new(&path)).map_err(|e| e.to_string())?;
-    println!("flash:             {path}");
+    let mut f = Flash::open(path).map_err(|e| e.to_string())?;
+    println!("flash:             {}", path.display());
     println!(
         "installed version: {}",
-        upgrade::installed_version(&mut f).unwrap_or_else(|| "(none)".into())
+        upgrade::installed_version(&mut f)
+            .unwrap_or_else(|| "(none: the board cannot boot)".into())
     );
     println!("upgrade pending:   {}", upgrade::pending(&mut f));
     match upgrade::last_result(&mut f) {
@@ -145,58 +229,48 @@ fn info(mut args: impl Iterator<Item = String>) -> Result<(), String> {
 }
 
 /// The board: boots the gateway firmware (this program, as `__firmware`) again and again.
-fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
-    let mut config_file: Option<String> = None;
+fn run(a: RunArgs) -> Result<(), String> {
     let mut settings: Vec<(String, String)> = Vec::new();
-    let mut flash = "board.flash".to_string();
-    let mut fw_version = "1.0.0".to_string();
-    let mut ap: Option<(String, String)> = None;
-    let mut max_boots: Option<u32> = None;
-    let mut faults = Faults::default();
-    while let Some(a) = args.next() {
-        let mut set = |key: &str, v: String| settings.push((key.to_string(), v));
-        match a.as_str() {
-            "--config" => config_file = Some(value(&mut args, &a)?),
-            "--broker" => {
-                let v = value(&mut args, &a)?;
-                let (h, p) = v.rsplit_once(':').ok_or("--broker takes HOST:PORT")?;
-                set("mqtt.host", h.to_string());
-                set("mqtt.port", p.to_string());
-            }
-            "--device-id" => set("mqtt.device_id", value(&mut args, &a)?),
-            "--device-secret" => set("mqtt.device_secret", value(&mut args, &a)?),
-            "--username" => set("mqtt.username", value(&mut args, &a)?),
-            "--password" => set("mqtt.password", value(&mut args, &a)?),
-            "--topic-root" => set("mqtt.topic_root", value(&mut args, &a)?),
-            "--ota-url" => set("ota.url", value(&mut args, &a)?),
-            "--flash" => flash = value(&mut args, &a)?,
-            "--fw-version" => fw_version = value(&mut args, &a)?,
-            "--ap-ssid" => ap = Some((value(&mut args, &a)?, ap.map(|x| x.1).unwrap_or_default())),
-            "--ap-passphrase" => {
-                let p = value(&mut args, &a)?;
-                ap = Some((ap.map(|x| x.0).unwrap_or_default(), p));
-            }
-            "--max-boots" => max_boots = Some(number(&mut args, &a)? as u32),
-            _ => {
-                if !faults.parse_arg(&a, &mut args)? {
-                    return Err(format!("unknown option `{a}`"));
-                }
-            }
+    let mut set = |key: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            settings.push((key.to_string(), v.clone()));
         }
+    };
+    if let Some(b) = &a.broker {
+        let (h, p) = b.rsplit_once(':').ok_or("--broker takes HOST:PORT")?;
+        set("mqtt.host", &Some(h.to_string()));
+        set("mqtt.port", &Some(p.to_string()));
     }
+    set("mqtt.device_id", &a.device_id);
+    set("mqtt.device_secret", &a.device_secret);
+    set("mqtt.username", &a.username);
+    set("mqtt.password", &a.password);
+    set("mqtt.topic_root", &a.topic_root);
+    set("ota.url", &a.ota_url);
+    let config_file = a.config.map(|p| p.display().to_string());
     // Check the configuration here, so a mistake is reported once, not at every boot.
     let cfg = load_config(config_file.as_deref(), &settings)?;
-    let ap = ap.unwrap_or((cfg.wifi.ssid.clone(), cfg.wifi.passphrase.clone()));
+    let fw_version = a.fw_version.unwrap_or_else(|| cfg.firmware.version.clone());
+    if !ws63_rt::version::is_valid(&fw_version) {
+        return Err("--fw-version must be 1 to 16 of A-Z a-z 0-9 . _ -".into());
+    }
+    let ap = (
+        a.ap_ssid.unwrap_or_else(|| cfg.wifi.ssid.clone()),
+        a.ap_passphrase.unwrap_or_else(|| cfg.wifi.passphrase.clone()),
+    );
     let spec = BoardSpec {
         config_file,
         settings,
-        flash: PathBuf::from(flash),
+        flash: a.flash,
         fw_version,
         ap,
-        faults,
+        faults: a.faults,
+        flash_timing: !a.no_flash_timing,
+        heap_limit: a.heap_limit,
         quiet: false,
     };
     let mut boots = 0;
+    let max_boots = a.max_boots;
     boot_loop(
         spec,
         |_| {},
@@ -205,7 +279,7 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<(), String> {
                 "[ws63-sim] boot {}: flashboot {:?}, ran version {}, ended: {:?}",
                 rec.boot,
                 rec.flashboot,
-                rec.version.as_deref().unwrap_or("?"),
+                rec.version.as_deref().unwrap_or("(none)"),
                 rec.end
             );
             boots += 1;
@@ -222,19 +296,23 @@ struct BoardSpec {
     fw_version: String,
     ap: (String, String),
     faults: Faults,
+    flash_timing: bool,
+    heap_limit: usize,
     quiet: bool,
 }
 
-/// Boots the board until `after_boot` says stop (or a firmware exits by itself);
-/// `on_start` sees each boot after flashboot, before its firmware starts.
+/// Boots the board until `after_boot` says stop (or a firmware exits by itself, or the board
+/// halts); `on_start` sees each boot's firmware run before it starts.
 fn boot_loop(
     spec: BoardSpec,
     mut on_start: impl FnMut(&FirmwareEnv),
     mut after_boot: impl FnMut(&ws63_sim::supervisor::BootRecord) -> bool,
 ) -> Result<(), String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut board =
-        Supervisor::new(&spec.flash, &spec.fw_version).with_access_point(&spec.ap.0, &spec.ap.1);
+    let mut board = Supervisor::new(&spec.flash, &spec.fw_version)
+        .with_access_point(&spec.ap.0, &spec.ap.1)
+        .with_flash_timing(spec.flash_timing);
+    board.heap_limit = Some(spec.heap_limit);
     board.next_faults = spec.faults;
     let settings_env: String = spec.settings.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     loop {
@@ -255,7 +333,14 @@ fn boot_loop(
         if let RunEnd::Exited(c) = rec.end {
             return Err(format!("the firmware exited with status {c}"));
         }
-        if !after_boot(&rec) {
+        let go_on = after_boot(&rec);
+        if rec.end == RunEnd::Halted {
+            return Err(format!(
+                "boot {}: the board halted: flashboot found no intact app to start ({:?})",
+                rec.boot, rec.flashboot
+            ));
+        }
+        if !go_on {
             return Ok(());
         }
     }
@@ -279,7 +364,8 @@ fn load_config(
     Ok(cfg)
 }
 
-/// One firmware run on the board (started by `run`).
+/// One firmware run on the board (started by `run`): the SDK's `main()` up to the app entry,
+/// the entry (it starts the gateway thread), then the scheduler.
 fn firmware() -> Result<(), String> {
     let env = FirmwareEnv::from_env().ok_or("__firmware is started by `ws63-sim run`")?;
     env.start().map_err(|e| e.to_string())?;
@@ -292,7 +378,16 @@ fn firmware() -> Result<(), String> {
     let cfg = load_config(file.as_deref(), &settings)?;
     ws63_hal::log::init(log::LevelFilter::Info);
     log::info!(target: "board", "boot {}: firmware {} starting", env.boot, env.version);
-    ws63_bms_gateway::run_gateway(&cfg, &env.version)
+    // The firmware's `app_run` entry, as on the chip but with this run's configuration and
+    // the installed image's version.
+    if let Err(e) = ws63_bms_gateway::start_gateway(cfg, env.version.clone()) {
+        log::error!(target: "gateway", "cannot start the gateway thread: {e}");
+    }
+    ws63_sim::rtos::start_kernel();
+    // main() never returns: the scheduler runs the tasks from here on.
+    loop {
+        std::thread::park();
+    }
 }
 
 /// The demo's device id and versions.
@@ -302,14 +397,7 @@ const DEMO_TO: &str = "2.0.0";
 const DEMO_ROOT: &str = "oc/devices/{device_id}/sys";
 
 /// The main job: everything on this machine, an OTA through MQTT, a timeline.
-fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
-    let mut verbose = false;
-    for a in args.by_ref() {
-        match a.as_str() {
-            "--verbose" => verbose = true,
-            _ => return Err(format!("unknown option `{a}`")),
-        }
-    }
+fn demo(verbose: bool) -> Result<(), String> {
     let t0 = std::time::Instant::now();
     let say =
         |who: &str, what: &str| println!("[{:6.2}s] {who:<9} {what}", t0.elapsed().as_secs_f64());
@@ -348,6 +436,8 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             (c.wifi.ssid, c.wifi.passphrase)
         },
         faults: Faults::default(),
+        flash_timing: true,
+        heap_limit: ws63_sim::heap::FIRMWARE_HEAP,
         quiet: !verbose,
     };
     let (boot_tx, boot_rx) = std::sync::mpsc::channel();
@@ -381,7 +471,9 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     say("board", &format!("power on: flash {}, factory firmware {DEMO_FROM}", flash.display()));
 
     let deadline = t0 + Duration::from_secs(120);
-    let mut next = |what: &str| -> Result<(String, serde_json::Value), String> {
+    // Each message: its topic, the payload parsed, and the payload exactly as it came over
+    // the wire (what the demo shows).
+    let mut next = |what: &str| -> Result<(String, serde_json::Value, String), String> {
         loop {
             while let Ok(b) = boot_rx.try_recv() {
                 say("board", &b);
@@ -398,7 +490,8 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
                 let topic = String::from_utf8_lossy(&f.publish.topic).into_owned();
                 let v =
                     serde_json::from_slice(&f.publish.payload).unwrap_or(serde_json::Value::Null);
-                return Ok((topic, v));
+                let wire = String::from_utf8_lossy(&f.publish.payload).into_owned();
+                return Ok((topic, v, wire));
             }
         }
     };
@@ -408,7 +501,7 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             .then(|| s["paras"]["fw_version"].as_str().unwrap_or("").to_string())
     };
     loop {
-        let (_, v) = next("the board's version_report")?;
+        let (_, v, _) = next("the board's version_report")?;
         if let Some(ver) = version_of(&v) {
             say("gateway", &format!("online, version_report {ver}"));
             break;
@@ -420,9 +513,9 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
         .publish(format!("{root}/commands/request_id=demo-1"), cmd.into_bytes())
         .map_err(|e| format!("{e:?}"))?;
     loop {
-        let (topic, v) = next("the new version")?;
+        let (topic, v, wire) = next("the new version")?;
         if topic.contains("/commands/response/") {
-            say("gateway", &format!("<- {v}"));
+            say("gateway", &format!("<- {wire}"));
             if v["result_code"] != 0 {
                 return Err("the OTA was not started".into());
             }
@@ -445,5 +538,14 @@ fn demo(mut args: impl Iterator<Item = String>) -> Result<(), String> {
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
     }
 }

@@ -35,13 +35,9 @@ impl Board {
         v == ws63_sim::upgrade::HEAD_MAGIC.to_le_bytes()
     }
 
-    /// Plays flashboot and returns the installed version.
+    /// Plays flashboot (resetting as it does) and returns the version of the app it starts.
     pub fn reboot_and_version(&self) -> Option<String> {
-        ws63_sim::flash::with(|f| {
-            ws63_sim::upgrade::flashboot(f);
-            Ok(ws63_sim::upgrade::installed_version(f))
-        })
-        .unwrap()
+        ws63_sim::flash::with(|f| Ok(ws63_sim::upgrade::flashboot_until_app(f).1)).unwrap()
     }
 }
 

@@ -445,6 +445,7 @@ pub const WS63_SDK: SysCrate = SysCrate {
         "ERRCODE_FAIL",
         "ERRCODE_INVALID_PARAM",
         "ERRCODE_MALLOC",
+        "ERRCODE_SFC_.*",
         "ERRCODE_PARTITION_.*",
         "ERRCODE_UPG_.*",
         "PARTITION_APP_IMAGE",
@@ -856,10 +857,10 @@ pub fn link_probe(bindings: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// C library functions the SDK's libc provides and the host's libc provides alike: host builds
-/// link them to the host's C library, unprefixed (`printf` is variadic, which stable Rust
-/// cannot define, and the allocator is the host's heap).
-pub const HOST_LIBC_FUNCTIONS: &[&str] = &["printf", "malloc", "calloc", "free", "memalign"];
+/// C library functions host builds link to the host's C library, unprefixed: `printf` is
+/// variadic, which stable Rust cannot define. (The heap functions are the simulated board's,
+/// with LiteOS's behaviour and a limit.)
+pub const HOST_LIBC_FUNCTIONS: &[&str] = &["printf"];
 
 /// Rewrites bindings for a host build: every foreign function `f` but the
 /// [`HOST_LIBC_FUNCTIONS`] gets `#[link_name = "ws63sim_f"]`, the name under which the

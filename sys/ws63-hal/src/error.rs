@@ -46,6 +46,18 @@ const SDK_NAMES: &[(u32, &str)] = &[
     (sdk::ERRCODE_FAIL, "ERRCODE_FAIL"),
     (sdk::ERRCODE_INVALID_PARAM, "ERRCODE_INVALID_PARAM"),
     (sdk::ERRCODE_MALLOC, "ERRCODE_MALLOC"),
+    (sdk::ERRCODE_SFC_DMA_BUSY, "ERRCODE_SFC_DMA_BUSY"),
+    (sdk::ERRCODE_SFC_INVALID_PARAM, "ERRCODE_SFC_INVALID_PARAM"),
+    (sdk::ERRCODE_SFC_NOT_INIT, "ERRCODE_SFC_NOT_INIT"),
+    (sdk::ERRCODE_SFC_FLASH_NOT_SUPPORT, "ERRCODE_SFC_FLASH_NOT_SUPPORT"),
+    (sdk::ERRCODE_SFC_ADDRESS_OVERSTEP, "ERRCODE_SFC_ADDRESS_OVERSTEP"),
+    (sdk::ERRCODE_SFC_REG_ADDR_INVALID, "ERRCODE_SFC_REG_ADDR_INVALID"),
+    (sdk::ERRCODE_SFC_FLASH_TIMEOUT_WAIT_READY, "ERRCODE_SFC_FLASH_TIMEOUT_WAIT_READY"),
+    (sdk::ERRCODE_SFC_CMD_ERROR, "ERRCODE_SFC_CMD_ERROR"),
+    (sdk::ERRCODE_SFC_CMD_NOT_SUPPORT, "ERRCODE_SFC_CMD_NOT_SUPPORT"),
+    (sdk::ERRCODE_SFC_ERASE_FORM_ERROR, "ERRCODE_SFC_ERASE_FORM_ERROR"),
+    (sdk::ERRCODE_SFC_DEFAULT_INIT, "ERRCODE_SFC_DEFAULT_INIT"),
+    (sdk::ERRCODE_SFC_PORT_INVALID_PARAM, "ERRCODE_SFC_PORT_INVALID_PARAM"),
     (sdk::ERRCODE_PARTITION_INIT_ERR, "ERRCODE_PARTITION_INIT_ERR"),
     (sdk::ERRCODE_PARTITION_NOT_SUPPORT, "ERRCODE_PARTITION_NOT_SUPPORT"),
     (sdk::ERRCODE_PARTITION_INVALID_PARAMS, "ERRCODE_PARTITION_INVALID_PARAMS"),
@@ -285,6 +297,8 @@ pub enum Error {
     WifiRejected,
     /// An argument was out of range; the text says which.
     InvalidArgument(&'static str),
+    /// The thread already holds this lock (LiteOS mutexes would let it in again).
+    WouldDeadlock,
 }
 
 impl Error {
@@ -293,9 +307,11 @@ impl Error {
         match self {
             Error::Sdk(e) => match e.code() {
                 sdk::ERRCODE_UPG_NO_ENOUGH_SPACE => ErrorKind::NoSpace,
-                sdk::ERRCODE_UPG_FLASH_ERASE_ERROR | sdk::ERRCODE_UPG_FLASH_WRITE_ERROR => {
-                    ErrorKind::Flash
-                }
+                // In this build (no A/B) the upgrade storage hands on the flash controller's
+                // codes; the ERRCODE_UPG_FLASH_* ones come from A/B builds.
+                sdk::ERRCODE_SFC_DMA_BUSY..=sdk::ERRCODE_SFC_PORT_INVALID_PARAM
+                | sdk::ERRCODE_UPG_FLASH_ERASE_ERROR
+                | sdk::ERRCODE_UPG_FLASH_WRITE_ERROR => ErrorKind::Flash,
                 sdk::ERRCODE_FAIL
                 | sdk::ERRCODE_UPG_WRONG_IMAGE_NUM
                 | sdk::ERRCODE_UPG_INVALID_IMAGE_ID
@@ -338,6 +354,7 @@ impl Error {
             Error::TimedOut => ErrorKind::TimedOut,
             Error::WifiRejected => ErrorKind::NetworkUnreachable,
             Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            Error::WouldDeadlock => ErrorKind::Busy,
         }
     }
 }
@@ -364,6 +381,7 @@ impl fmt::Display for Error {
             Error::TimedOut => f.write_str("timed out"),
             Error::WifiRejected => f.write_str("the WiFi network refused the connection"),
             Error::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
+            Error::WouldDeadlock => f.write_str("this thread already holds the lock"),
         }
     }
 }
@@ -432,6 +450,14 @@ mod tests {
         assert_eq!(
             k(Error::Sdk(SdkError::check(sdk::ERRCODE_UPG_FLASH_WRITE_ERROR).unwrap_err())),
             ErrorKind::Flash
+        );
+        for code in [sdk::ERRCODE_SFC_FLASH_TIMEOUT_WAIT_READY, sdk::ERRCODE_SFC_CMD_ERROR] {
+            let e = Error::Sdk(SdkError::check(code).unwrap_err());
+            assert_eq!(k(e), ErrorKind::Flash, "{e}");
+        }
+        assert_eq!(
+            k(Error::Sdk(SdkError::check(sdk::ERRCODE_MALLOC).unwrap_err())),
+            ErrorKind::OutOfResources
         );
         assert_eq!(k(Error::Net(NetError::from_errno(lw::EAGAIN as i32))), ErrorKind::TimedOut);
         assert_eq!(

@@ -13,8 +13,16 @@ use crate::error::{Error, OsError};
 use crate::time::timeout_ticks;
 
 /// A kernel mutex owning `T`.
+///
+/// Every LiteOS mutex is recursive (`osMutexNew` ignores its attributes, and the owner's
+/// relock succeeds and counts), so the kernel alone would hand a thread that already holds
+/// the mutex a second guard: two `&mut T`. This wrapper marks the data as held while a guard
+/// lives (the mark is only touched under the kernel mutex) and refuses a relock by the
+/// holder with [`Error::WouldDeadlock`] instead.
 pub struct Mutex<T> {
     id: os::osMutexId_t,
+    /// A guard exists. Read and written only while holding the kernel mutex.
+    held: UnsafeCell<bool>,
     data: UnsafeCell<T>,
 }
 
@@ -41,24 +49,35 @@ impl<T> Mutex<T> {
         if id.is_null() {
             return Err(Error::Os(OsError::check(os::osErrorNoMemory).unwrap_err()));
         }
-        Ok(Self { id, data: UnsafeCell::new(value) })
+        Ok(Self { id, held: UnsafeCell::new(false), data: UnsafeCell::new(value) })
     }
 
     /// Locks, waiting at most `timeout`.
     ///
     /// # Errors
-    /// `osErrorTimeout` (or `osErrorResource` for a zero timeout) when it stays locked; a
-    /// thread that already holds it gets `osErrorResource` (the mutex is not recursive).
+    /// `osErrorTimeout` (or `osErrorResource` for a zero timeout) when it stays locked;
+    /// [`Error::WouldDeadlock`] when this thread already holds it (the kernel would let it
+    /// in again).
     pub fn lock_timeout(&self, timeout: Option<Duration>) -> Result<MutexGuard<'_, T>, Error> {
         // SAFETY: `id` is a live mutex owned by self.
         OsError::check(unsafe { os::osMutexAcquire(self.id, timeout_ticks(timeout)) })?;
+        // SAFETY: this thread holds the kernel mutex, so no other thread touches `held`; a
+        // guard of this thread does not reference it.
+        let held = unsafe { &mut *self.held.get() };
+        if *held {
+            // The kernel let the holder in again: undo that relock, hand out nothing.
+            // SAFETY: this thread holds the mutex one level more than its guard does.
+            unsafe { os::osMutexRelease(self.id) };
+            return Err(Error::WouldDeadlock);
+        }
+        *held = true;
         Ok(MutexGuard { mutex: self, _not_send: PhantomData })
     }
 
     /// Locks, waiting as long as it takes.
     ///
     /// # Errors
-    /// Only when the thread already holds it (`osErrorResource`).
+    /// Only when the thread already holds it ([`Error::WouldDeadlock`]).
     pub fn lock(&self) -> Result<MutexGuard<'_, T>, Error> {
         self.lock_timeout(None)
     }
@@ -88,8 +107,12 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        // SAFETY: this thread holds the mutex (it acquired it for this guard).
-        unsafe { os::osMutexRelease(self.mutex.id) };
+        // SAFETY: this thread holds the kernel mutex (for this guard), so it alone touches
+        // `held`; then it releases the level it took for the guard.
+        unsafe {
+            *self.mutex.held.get() = false;
+            os::osMutexRelease(self.mutex.id);
+        }
     }
 }
 
@@ -104,7 +127,8 @@ unsafe impl Send for Semaphore {}
 unsafe impl Sync for Semaphore {}
 
 impl Semaphore {
-    /// A semaphore counting up to `max`, starting at `initial`.
+    /// A semaphore starting at `initial`: a binary one (at most 1) for `max` 1; for any other
+    /// `max` LiteOS makes a counting semaphore capped at 0xFFFE, whatever `max` says.
     ///
     /// # Errors
     /// `max` 0 or `initial > max`, or no room in the kernel.
@@ -132,7 +156,7 @@ impl Semaphore {
     /// Gives one count back.
     ///
     /// # Errors
-    /// `osErrorResource` when the count is already at its maximum.
+    /// `osErrorResource` when the count is already at its cap (1 for a binary semaphore).
     pub fn release(&self) -> Result<(), Error> {
         // SAFETY: `id` is a live semaphore owned by self.
         Ok(OsError::check(unsafe { os::osSemaphoreRelease(self.id) })?)

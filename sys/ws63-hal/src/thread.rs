@@ -52,7 +52,8 @@ impl Builder {
         self
     }
 
-    /// CMSIS priority (`osPriorityLow` .. `osPriorityRealtime7`).
+    /// CMSIS priority: LiteOS takes `osPriorityLow3` (11) to `osPriorityHigh` (40) only, and
+    /// refuses the thread otherwise.
     pub fn priority(mut self, priority: os::osPriority_t) -> Self {
         self.priority = priority;
         self

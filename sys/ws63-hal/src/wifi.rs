@@ -1,5 +1,8 @@
 //! Joining a WiFi network as a station, then getting an address by DHCP (the SDK's sta_sample
-//! flow, without the scan: the security type comes from configuration).
+//! flow: wait for the WiFi task to have initialised the driver, enable the station, connect,
+//! start DHCP). The SDK takes the network's security type from its own scan, not from the
+//! configuration; the configured type decides only whether a passphrase is sent (an open
+//! configuration sends none, and a secured network then refuses it).
 
 use core::net::Ipv4Addr;
 use core::time::Duration;
@@ -86,7 +89,15 @@ pub fn connect(cfg: &StaConfig<'_>, timeout: Duration) -> Result<Ipv4Addr, Error
         return Err(Error::InvalidArgument("SSID or passphrase with a NUL"));
     }
     let start = Instant::now();
-    // SAFETY: plain SDK calls.
+    // WiFi initialises in its own task after boot; until then enabling the station fails.
+    // SAFETY: a plain SDK call.
+    while unsafe { sdk::wifi_is_wifi_inited() } == 0 {
+        if start.elapsed() >= timeout {
+            return Err(Error::TimedOut);
+        }
+        sleep(Duration::from_millis(10));
+    }
+    // SAFETY: plain SDK calls (enabling an enabled station fails, hence the check).
     unsafe {
         if sdk::wifi_is_sta_enabled() == 0 {
             SdkError::check(sdk::wifi_sta_enable())?;

@@ -40,7 +40,7 @@ fn a_thread_runs_its_closure_with_its_name_stack_and_priority() {
         .stack_size(0x2000)
         .spawn(move || {
             let t = ws63_sim::rtos::current_thread().unwrap();
-            tx.send((t.name.to_str().unwrap().to_string(), t.stack_size, t.priority)).unwrap();
+            tx.send((t.name(), t.stack_size, t.priority)).unwrap();
         })
         .unwrap();
     let got = rx.recv_timeout(Duration::from_secs(5)).unwrap();

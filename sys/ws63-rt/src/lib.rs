@@ -7,12 +7,14 @@
 //!   creates its threads and returns.
 //! - [`console::print`] writes to the SDK's console UART (`printf`) on the chip, to stderr on
 //!   the host.
-//! - On the chip: a global allocator over the LiteOS system heap (`malloc`, or `memalign` for
-//!   alignments above the heap's 4 bytes), a panic handler that prints the location and
-//!   message, then reboots the chip, and the `critical-section` implementation: the kernel's
-//!   scheduler lock (`osKernelLock` / `osKernelRestoreLock`). Firmware code runs in tasks
-//!   only, so excluding other tasks is what a critical section needs; it does not mask
-//!   interrupts. (On the host the simulated board provides `critical-section`'s `std` one.)
+//! - [`heap::SdkHeap`]: the global allocator over the LiteOS system heap (`malloc`, or
+//!   `memalign` for alignments above the heap's 4 bytes); installed by the chip build, and by
+//!   the simulated board over its own `malloc`.
+//! - [`critical`]: the `critical-section` implementation on the kernel's scheduler lock,
+//!   correct under LiteOS's lock semantics (nesting, and before the scheduler starts), used
+//!   on the chip and on the simulated board alike.
+//! - On the chip: a panic handler that prints the location and message, then reboots.
+//! - [`version`]: the firmware's version record.
 #![no_std]
 #![warn(missing_docs)]
 
@@ -39,6 +41,8 @@ macro_rules! app_run {
         };
     };
 }
+
+pub mod version;
 
 pub mod console {
     //! The console: the SDK's `printf` (UART, 115200 8N1) on the chip, stderr on the host.
@@ -130,26 +134,32 @@ pub mod console {
     }
 }
 
-#[cfg(target_os = "none")]
-mod chip {
+pub mod heap {
+    //! The heap: LiteOS's system heap through the SDK's C library (`malloc`, or `memalign` for
+    //! alignments above its 4 bytes). The chip build installs it as the global allocator; the
+    //! simulated board installs the same allocator over its own `malloc`, so the firmware's
+    //! allocations take one path on both.
+
     use core::alloc::{GlobalAlloc, Layout};
 
     /// The LiteOS system heap, through the C library.
-    struct SdkHeap;
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct SdkHeap;
 
-    /// `malloc` returns 4-byte aligned blocks on the WS63.
+    /// `malloc` returns 4-byte aligned blocks on the WS63 (and `memalign` refuses less).
     const HEAP_ALIGN: usize = 4;
 
     // SAFETY: malloc/calloc/memalign return blocks of at least `size` bytes with at least the
     // asked alignment (or null), and free releases blocks from any of them; the SDK heap is
-    // thread-safe.
+    // thread-safe. Sizes are never 0 (GlobalAlloc callers never ask for 0 bytes), which
+    // LiteOS's malloc would answer with NULL.
     unsafe impl GlobalAlloc for SdkHeap {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             if layout.align() <= HEAP_ALIGN {
                 // SAFETY: plain C allocation of `layout.size()` bytes.
                 unsafe { ws63_sdk_sys::malloc(layout.size()).cast() }
             } else {
-                // SAFETY: `layout.align()` is a power of two, as memalign requires.
+                // SAFETY: `layout.align()` is a power of two above 4, as memalign requires.
                 unsafe { ws63_sdk_sys::memalign(layout.align(), layout.size()).cast() }
             }
         }
@@ -171,30 +181,64 @@ mod chip {
         }
 
         unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-            // SAFETY: `ptr` came from malloc or memalign above (GlobalAlloc contract).
+            // SAFETY: `ptr` came from malloc, calloc or memalign above (GlobalAlloc contract).
             unsafe { ws63_sdk_sys::free(ptr.cast()) }
         }
     }
+}
 
-    #[global_allocator]
-    static HEAP: SdkHeap = SdkHeap;
+pub mod critical {
+    //! Critical sections (the `critical-section` crate's implementation, on the chip and on
+    //! the simulated board alike) on the kernel's scheduler lock. Firmware code runs in
+    //! tasks, never in interrupts, so excluding the other tasks is what a section needs.
+    //!
+    //! LiteOS's CMSIS layer is not nesting-safe the way the CMSIS API reference suggests:
+    //! `osKernelLock` returns 1 *without* locking again when the scheduler is already locked,
+    //! and `osKernelRestoreLock(1)` locks one level *more*, so pairing them as the reference
+    //! shows leaves the scheduler locked for good. And before `osKernelStart` (where the
+    //! SDK's `main()` runs the `app_run` entries) `osKernelLock` returns -1 and locks nothing.
+    //! So a section remembers whether *it* took the lock: only a section that found the
+    //! scheduler unlocked (`osKernelLock` returned 0) unlocks it, with `osKernelUnlock`, which
+    //! removes exactly one level. Sections nested in it, and sections before the scheduler
+    //! runs (one thread of execution, nothing to exclude), leave the lock as they found it.
+    //!
+    //! Inside a section the firmware must not wait: LiteOS fails `osDelay` and every wait on
+    //! a mutex, semaphore or queue while the scheduler is locked.
+
+    /// The state a section restores: it took the lock.
+    const TOOK_LOCK: u32 = 1;
+    /// The state a section restores: the lock was already held, or there is no scheduler yet.
+    const LEFT_AS_IS: u32 = 0;
 
     struct SchedulerLock;
     critical_section::set_impl!(SchedulerLock);
 
-    // SAFETY: acquire returns the previous lock state and release restores exactly it, so
-    // nested sections restore correctly; while locked no other task runs.
+    // SAFETY: a section that took the scheduler lock (osKernelLock returned 0) holds it until
+    // its release, and only that release unlocks it, one level: no other task runs in
+    // between. Nested sections run inside it, under the same lock, and change nothing. Before
+    // the kernel starts, only the SDK's main() runs, so there is nothing to exclude.
     unsafe impl critical_section::Impl for SchedulerLock {
         unsafe fn acquire() -> critical_section::RawRestoreState {
-            // SAFETY: a plain kernel call from task context.
-            unsafe { cmsis_rtos2_sys::osKernelLock() as u32 }
+            // SAFETY: a plain kernel call from task context (or from main() before start).
+            match unsafe { cmsis_rtos2_sys::osKernelLock() } {
+                0 => TOOK_LOCK,
+                _ => LEFT_AS_IS,
+            }
         }
 
         unsafe fn release(state: critical_section::RawRestoreState) {
-            // SAFETY: `state` is what acquire returned.
-            unsafe { cmsis_rtos2_sys::osKernelRestoreLock(state as i32) };
+            if state == TOOK_LOCK {
+                // SAFETY: this section locked the scheduler; unlock removes that one level.
+                unsafe { cmsis_rtos2_sys::osKernelUnlock() };
+            }
         }
     }
+}
+
+#[cfg(target_os = "none")]
+mod chip {
+    #[global_allocator]
+    static HEAP: crate::heap::SdkHeap = crate::heap::SdkHeap;
 
     #[panic_handler]
     fn panic(info: &core::panic::PanicInfo<'_>) -> ! {

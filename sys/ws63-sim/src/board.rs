@@ -13,6 +13,10 @@ use std::sync::Mutex;
 pub const EXIT_REBOOT: i32 = 82;
 /// Exit status of a firmware run whose power was cut.
 pub const EXIT_POWER_CUT: i32 = 83;
+/// Exit status of a firmware run that the app's watchdog reset.
+pub const EXIT_WATCHDOG: i32 = 84;
+/// Exit status of a firmware run that panicked (the chip's panic handler reboots).
+pub const EXIT_PANIC: i32 = 85;
 
 static REBOOT_ACTION: Mutex<Option<fn() -> !>> = Mutex::new(None);
 static WATCHDOG_KICKS: AtomicU64 = AtomicU64::new(0);
@@ -31,6 +35,28 @@ pub(crate) fn reboot() -> ! {
             std::process::exit(EXIT_REBOOT)
         }
     }
+}
+
+/// The app's watchdog expired: the chip prints "Oops:NMI", saves a crash dump and reboots.
+/// The firmware run ends with [`EXIT_WATCHDOG`].
+pub fn watchdog_reset(starved: std::time::Duration) -> ! {
+    eprintln!(
+        "[ws63-sim] WATCHDOG: the idle task did not run for {:.1} s (a firmware thread kept \
+         the CPU); Oops:NMI, rebooting",
+        starved.as_secs_f64()
+    );
+    std::process::exit(EXIT_WATCHDOG)
+}
+
+/// Makes a panic on any thread end the firmware run as the chip's panic handler does: it
+/// prints where and why, then reboots ([`EXIT_PANIC`]). (An allocation the heap refuses is a
+/// panic on the chip; on the host the standard library aborts, which the supervisor takes for
+/// the same.)
+pub fn install_panic_reboot() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("[ws63-rt] PANIC {info}\n[ws63-rt] rebooting");
+        std::process::exit(EXIT_PANIC);
+    }));
 }
 
 /// Watchdog kicks so far.

@@ -10,11 +10,19 @@
 //!
 //! Every program and erase counts as one flash write for fault injection
 //! ([`crate::faults`]): a power cut lands half of that operation, then stops.
+//!
+//! **Time.** With [`set_timing`] the flash takes the time a W25Q16-class part takes
+//! ([`Timing::W25Q16`]: 45 ms a 4 KiB sector erase, 150 ms a 64 KiB block erase, 0.7 ms a
+//! 256-byte page program), and [`op`] runs an operation as the SDK's driver does: with
+//! interrupts locked, so no other firmware thread runs meanwhile (see
+//! [`crate::rtos::with_interrupts_locked`]). The firmware side of the board uses [`op`]; the
+//! supervisor's flashboot runs before any firmware thread and uses the flash directly.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use ws63_sdk_sys as sdk;
 
@@ -42,6 +50,106 @@ pub const PARTITIONS: &[(sdk::partition_ids_t, u32, u32)] = &[
 /// The partition's (offset, size) in the default table.
 pub fn partition(id: sdk::partition_ids_t) -> Option<(u32, u32)> {
     PARTITIONS.iter().find(|p| p.0 == id).map(|p| (p.1, p.2))
+}
+
+/// How long the flash takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// A 4 KiB sector erase.
+    pub sector_erase: Duration,
+    /// A 64 KiB block erase.
+    pub block_erase: Duration,
+    /// A 256-byte page program (also for part of a page).
+    pub page_program: Duration,
+}
+
+impl Timing {
+    /// Typical figures of the W25Q16 datasheet (the emulator reports this part's JEDEC id,
+    /// 0xEF6015): sector erase 45 ms, 64 KiB block erase 150 ms, page program 0.7 ms.
+    pub const W25Q16: Timing = Timing {
+        sector_erase: Duration::from_millis(45),
+        block_erase: Duration::from_millis(150),
+        page_program: Duration::from_micros(700),
+    };
+
+    /// What erasing `[addr, addr + len)` takes, erasing greedily: 64 KiB blocks where the
+    /// range covers a whole aligned block, 4 KiB sectors elsewhere (as the SDK's
+    /// `do_greedy_erase`).
+    pub fn erase_time(&self, addr: u32, len: u32) -> Duration {
+        greedy_blocks(addr, len)
+            .map(|(_, n)| if n == BLOCK_SIZE { self.block_erase } else { self.sector_erase })
+            .sum()
+    }
+
+    /// What programming `len` bytes at `addr` takes: one page program per 256-byte page
+    /// touched.
+    pub fn program_time(&self, addr: u32, len: usize) -> Duration {
+        if len == 0 {
+            return Duration::ZERO;
+        }
+        let first = addr / PAGE_SIZE;
+        let last = (addr + len as u32 - 1) / PAGE_SIZE;
+        self.page_program * (last - first + 1)
+    }
+
+    /// The time the flash alone needs to store a package of `len` bytes as `uapi_upg_prepare`
+    /// and the writes do: the erase of the package's sectors plus the status region, then one
+    /// program per page. The physical floor of an OTA on the chip.
+    pub fn package_time(&self, len: u32) -> Duration {
+        let erase = self.erase_time(crate::upgrade::FOTA_BASE, len.next_multiple_of(SECTOR_SIZE))
+            + self.erase_time(crate::upgrade::FLAG_REGION.0, crate::upgrade::FLAG_REGION.1);
+        erase + self.program_time(crate::upgrade::FOTA_BASE, len as usize)
+    }
+}
+
+/// A 64 KiB erase block.
+pub const BLOCK_SIZE: u32 = 0x1_0000;
+/// A program page.
+pub const PAGE_SIZE: u32 = 256;
+
+/// The erase units covering `[addr, addr + len)` (which must be sector-aligned at both ends
+/// for the result to be exact): whole aligned 64 KiB blocks where they fit, sectors
+/// elsewhere.
+pub fn greedy_blocks(addr: u32, len: u32) -> impl Iterator<Item = (u32, u32)> {
+    let end = addr.saturating_add(len);
+    let mut at = addr;
+    std::iter::from_fn(move || {
+        if at >= end {
+            return None;
+        }
+        let n = if at % BLOCK_SIZE == 0 && end - at >= BLOCK_SIZE {
+            BLOCK_SIZE
+        } else {
+            (SECTOR_SIZE - at % SECTOR_SIZE).min(end - at)
+        };
+        let unit = (at, n);
+        at += n;
+        Some(unit)
+    })
+}
+
+static TIMING: Mutex<Option<Timing>> = Mutex::new(None);
+
+/// Makes the flash take time (`None`: instant, the default).
+pub fn set_timing(t: Option<Timing>) {
+    *TIMING.lock().unwrap_or_else(|p| p.into_inner()) = t;
+}
+
+/// The flash's timing, if it takes time.
+pub fn timing() -> Option<Timing> {
+    *TIMING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn spend(d: impl FnOnce(&Timing) -> Duration) {
+    if let Some(t) = timing() {
+        std::thread::sleep(d(&t));
+    }
+}
+
+/// Runs one flash operation of the firmware's side as the SDK's driver does: interrupts
+/// locked (no other firmware thread runs) for as long as the operation takes.
+pub fn op<R>(f: impl FnOnce(&mut Flash) -> Result<R, FlashError>) -> Result<R, FlashError> {
+    crate::rtos::with_interrupts_locked(|| with(f))
 }
 
 /// Why a flash operation did not happen as asked.
@@ -156,6 +264,7 @@ impl Flash {
             return Err(FlashError::WriteFailed);
         }
         let data = if fate == WriteFate::PowerCut { &data[..data.len() / 2] } else { data };
+        spend(|t| t.program_time(addr, data.len()));
         let mut old = vec![0u8; data.len()];
         self.read(addr, &mut old)?;
         let mut clean = true;
@@ -190,6 +299,7 @@ impl Flash {
             return Err(FlashError::WriteFailed);
         }
         let len = if fate == WriteFate::PowerCut { len / 2 } else { len };
+        spend(|t| t.erase_time(addr, len));
         let ff = [0xFFu8; SECTOR_SIZE as usize];
         let mut done = 0;
         while done < len {

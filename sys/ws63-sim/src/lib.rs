@@ -2,7 +2,11 @@
 //! wrappers and application run unchanged on x86_64 Linux.
 //!
 //! What it models (each module says how, and where it differs from the SDK on purpose):
-//! - [`rtos`]: CMSIS-RTOS2 on host threads with the chip's 100 Hz tick;
+//! - [`rtos`]: CMSIS-RTOS2 as LiteOS implements it, on host threads with the chip's 100 Hz
+//!   tick; the scheduler lock, resource limits and the app's watchdog;
+//! - [`heap`]: the LiteOS system heap (`malloc` & co.), with a limit; the board installs the
+//!   firmware's own allocator (`ws63_rt::heap::SdkHeap`) over it as the host's global
+//!   allocator, so the firmware's allocations take the path they take on the chip;
 //! - [`net`]: lwIP sockets, `getaddrinfo` and the netif API over host sockets;
 //! - [`wifi`]: the station API against one simulated access point;
 //! - [`flash`]: a 4 MiB NOR flash in a file, the SDK's default partition table;
@@ -16,8 +20,8 @@
 //! - [`measure`]: heap and stack high-water marks for tests and benchmarks.
 //!
 //! On the host the `-sys` crates link every SDK function `f` as `ws63sim_f` (see
-//! `ws63-bindgen`), which is the name each function here is exported under; `printf`,
-//! `malloc`, `free` and `memalign` are the host C library's.
+//! `ws63-bindgen`), which is the name each function here is exported under; `printf` is the
+//! host C library's.
 #![warn(missing_docs)]
 // The exported functions are the SDK's C entry points: C callers cannot see Rust's `unsafe`,
 // and the pointer contracts are the SDK API's own, stated at each dereference.
@@ -30,6 +34,7 @@ pub mod broker;
 pub mod faults;
 pub mod flash;
 pub mod fwserver;
+pub mod heap;
 pub mod measure;
 pub mod net;
 pub mod package;
@@ -37,6 +42,11 @@ pub mod rtos;
 pub mod supervisor;
 pub mod upgrade;
 pub mod wifi;
+
+/// The firmware allocates through `SdkHeap` (`malloc`/`memalign`/`free` of the SDK), as on
+/// the chip; on the host those are [`heap`]'s.
+#[global_allocator]
+static FIRMWARE_HEAP: ws63_rt::heap::SdkHeap = ws63_rt::heap::SdkHeap;
 
 /// Serialises tests that use the board's global state (faults, WiFi, flash) in one process.
 #[doc(hidden)]

@@ -1,59 +1,15 @@
-//! Measuring instruments for tests and benchmarks: a heap counter to install as the global
-//! allocator, and a stack high-water mark by painting a thread's stack.
+//! Measuring instruments for tests and benchmarks: a thread's peak heap (through the board's
+//! heap, [`crate::heap`]), and a stack high-water mark by painting a thread's stack.
 //!
 //! Both measure the host build (x86-64), not the chip: the figures show how the firmware's
 //! memory grows (or does not) with its input, and bound it from above for a 32-bit target,
 //! whose pointers and frames are smaller.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-/// A global allocator that counts live heap bytes, per thread, on threads that ask for it
-/// ([`heap_peak`]). Install it with `#[global_allocator] static A: CountingAlloc = CountingAlloc;`.
-pub struct CountingAlloc;
-
-thread_local! {
-    static MEASURE: Cell<bool> = const { Cell::new(false) };
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    // `try_with`: the allocator also runs while thread-locals are torn down.
-    if MEASURE.try_with(Cell::get).unwrap_or(false) {
-        let live = LIVE.with(|l| {
-            l.set(l.get() + delta);
-            l.get()
-        });
-        PEAK.with(|p| p.set(p.get().max(live)));
-    }
-}
-
-// SAFETY: forwards to the system allocator unchanged; the counters are const-initialised
-// thread-local cells that allocate nothing.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        // SAFETY: the caller's layout, forwarded.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as isize));
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 /// Runs `f` on this thread and returns its result with the peak of heap bytes it held live
-/// (allocated and not yet freed) at any moment. Counts only when [`CountingAlloc`] is the
-/// global allocator; otherwise the peak is 0.
+/// (allocated and not yet freed) at any moment, counted as LiteOS's allocator counts them
+/// (with its block headers; see [`crate::heap`], which is the firmware's heap on this board).
 pub fn heap_peak<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    LIVE.with(|l| l.set(0));
-    PEAK.with(|p| p.set(0));
-    MEASURE.with(|m| m.set(true));
-    let r = f();
-    MEASURE.with(|m| m.set(false));
-    (r, PEAK.with(Cell::get).max(0) as usize)
+    crate::heap::thread_peak(f)
 }
 
 const PAINT: u8 = 0xA5;

@@ -9,11 +9,23 @@
 //! `getaddrinfo` uses the host resolver and, like lwIP's, returns one IPv4 address.
 //! The netif API models the station interface `wlan0`, with the loopback address once WiFi
 //! is connected and DHCP has bound.
+//!
+//! lwIP's limits and behaviour in this build: 12 sockets (`ENFILE` beyond), of which at most
+//! [`MAX_TCP_PCBS`] TCP ones (`MEMP_NUM_TCP_PCB 6`; `socket()` fails with `ENOBUFS`
+//! beyond). When the WiFi link goes down the driver sets the interface's address to 0.0.0.0,
+//! and lwIP aborts every TCP connection on the old address: from then on `recv` and `send`
+//! fail with `ECONNABORTED` at once ([`abort_all`]). Without a route (no link, no address)
+//! `connect` fails with `EHOSTUNREACH`.
+//!
+//! Calls that wait (a `recv` with nothing to read, a blocking `connect`, `select`, a slow
+//! DNS lookup) count as waiting for the app's watchdog; one that finds its data ready does
+//! not.
 
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_long, c_void, CStr};
 use std::mem::{size_of, MaybeUninit};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -21,10 +33,21 @@ use lw::{addrinfo, err_t, fd_set, ip4_addr_t, netif, sockaddr, sockaddr_in, sock
 use lwip_sys as lw;
 use socket2::{Domain, Socket, Type};
 
+use crate::rtos::{gate, watchdog::Waiting};
 use crate::{faults, wifi};
 
 /// Sockets open at once, as in the SDK's lwIP configuration.
 pub const MAX_SOCKETS: usize = 12;
+
+/// TCP connections at once (`MEMP_NUM_TCP_PCB`), in the whole system.
+pub const MAX_TCP_PCBS: usize = 6;
+
+/// `ECONNABORTED`: lwIP aborted the connection (the link went down).
+const ECONNABORTED: c_int = 103;
+/// `EHOSTUNREACH`: no route (lwIP's `ERR_RTE`).
+const EHOSTUNREACH: c_int = 113;
+/// `ENOBUFS`: no PCB or netconn left.
+const ENOBUFS: c_int = 105;
 
 /// `ENOPROTOOPT`: an option the stack does not know.
 const ENOPROTOOPT: c_int = 92;
@@ -35,6 +58,9 @@ struct SimSocket {
     sock: Socket,
     rcv_timeout: Mutex<Option<Duration>>,
     snd_timeout: Mutex<Option<Duration>>,
+    nonblocking: AtomicBool,
+    /// lwIP aborted the connection (`ERR_ABRT`): every later call fails.
+    aborted: AtomicBool,
 }
 
 static SOCKETS: Mutex<Vec<Option<Arc<SimSocket>>>> = Mutex::new(Vec::new());
@@ -65,6 +91,63 @@ pub fn open_sockets() -> usize {
     table().iter().filter(|s| s.is_some()).count()
 }
 
+/// What lwIP does to connections when the interface loses its address (the WiFi link went
+/// down): aborts them. Each aborted socket fails every later call with `ECONNABORTED`, and a
+/// call waiting in it returns.
+pub fn abort_all() {
+    for s in table().iter().flatten() {
+        if !s.aborted.swap(true, SeqCst) {
+            let _ = s.sock.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn check_aborted(s: &SimSocket) -> Result<(), c_int> {
+    if s.aborted.load(SeqCst) {
+        Err(ECONNABORTED)
+    } else {
+        Ok(())
+    }
+}
+
+/// While the link is lost and the driver has not noticed (see [`crate::wifi`]), nothing
+/// comes in: a wait for data lasts until the driver reports the link down (the connection
+/// is then aborted) or the socket's receive timeout runs out (`EAGAIN`).
+fn wait_out_silence(s: &SimSocket) -> Result<(), c_int> {
+    if !wifi::radio_silent() {
+        return Ok(());
+    }
+    let timeout = *s.rcv_timeout.lock().unwrap_or_else(|p| p.into_inner());
+    let start = std::time::Instant::now();
+    let _waiting = Waiting::new();
+    while wifi::radio_silent() && !s.aborted.load(SeqCst) {
+        if timeout.is_some_and(|t| start.elapsed() >= t) || s.nonblocking.load(SeqCst) {
+            return Err(lw::EAGAIN as c_int);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    check_aborted(s)
+}
+
+/// Runs a socket call that may wait: first without waiting; if it would block (and the
+/// socket is a blocking one), again, counted as waiting for the watchdog.
+fn maybe_waiting<T>(
+    s: &SimSocket,
+    flags: c_int,
+    mut call: impl FnMut(c_int) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    if s.nonblocking.load(SeqCst) || flags & libc::MSG_DONTWAIT != 0 {
+        return call(flags);
+    }
+    match call(flags | libc::MSG_DONTWAIT) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            let _waiting = Waiting::new();
+            call(flags)
+        }
+        r => r,
+    }
+}
+
 /// `__errno_location`: this thread's errno.
 #[export_name = "ws63sim___errno_location"]
 pub extern "C" fn __errno_location() -> *mut c_int {
@@ -74,6 +157,7 @@ pub extern "C" fn __errno_location() -> *mut c_int {
 /// `socket`: only `AF_INET` stream sockets (all the firmware uses).
 #[export_name = "ws63sim_socket"]
 pub extern "C" fn socket(domain: c_int, ty: c_int, _protocol: c_int) -> c_int {
+    gate();
     if domain != lw::AF_INET as c_int {
         return fail(EAFNOSUPPORT);
     }
@@ -89,12 +173,17 @@ pub extern "C" fn socket(domain: c_int, ty: c_int, _protocol: c_int) -> c_int {
         }
         None => return fail(lw::ENFILE as c_int),
     };
+    if t.iter().flatten().count() >= MAX_TCP_PCBS {
+        return fail(ENOBUFS);
+    }
     match Socket::new(Domain::IPV4, Type::STREAM, None) {
         Ok(sock) => {
             t[slot] = Some(Arc::new(SimSocket {
                 sock,
                 rcv_timeout: Mutex::new(None),
                 snd_timeout: Mutex::new(None),
+                nonblocking: AtomicBool::new(false),
+                aborted: AtomicBool::new(false),
             }));
             slot as c_int
         }
@@ -121,13 +210,24 @@ fn read_sockaddr(addr: *const sockaddr, len: socklen_t) -> Result<SocketAddrV4, 
 /// `connect`: blocking unless the socket was made non-blocking (`EINPROGRESS` then).
 #[export_name = "ws63sim_connect"]
 pub extern "C" fn connect(s: c_int, name: *const sockaddr, namelen: socklen_t) -> c_int {
+    gate();
     let Some(sock) = lookup(s) else { return fail(lw::EBADF as c_int) };
     let addr = match read_sockaddr(name, namelen) {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
-    if !wifi::link_up() {
-        return fail(lw::ENETUNREACH as c_int);
+    if let Err(e) = check_aborted(&sock) {
+        return fail(e);
+    }
+    if !wifi::dhcp_bound() {
+        return fail(EHOSTUNREACH);
+    }
+    let _waiting = (!sock.nonblocking.load(SeqCst)).then(Waiting::new);
+    while wifi::radio_silent() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if !wifi::dhcp_bound() {
+        return fail(EHOSTUNREACH);
     }
     match sock.sock.connect(&SocketAddr::V4(addr).into()) {
         Ok(()) => 0,
@@ -149,7 +249,11 @@ fn host_flags(flags: c_int) -> c_int {
 /// `send`.
 #[export_name = "ws63sim_send"]
 pub extern "C" fn send(s: c_int, data: *const c_void, size: usize, flags: c_int) -> isize {
+    gate();
     let Some(sock) = lookup(s) else { return fail(lw::EBADF as c_int) };
+    if let Err(e) = check_aborted(&sock) {
+        return fail(e);
+    }
     if data.is_null() && size > 0 {
         return fail(lw::EINVAL as c_int);
     }
@@ -159,7 +263,15 @@ pub extern "C" fn send(s: c_int, data: *const c_void, size: usize, flags: c_int)
         // SAFETY: the caller passes `size` readable bytes at `data` (checked non-null).
         unsafe { std::slice::from_raw_parts(data.cast::<u8>(), size) }
     };
-    match sock.sock.send_with_flags(buf, host_flags(flags)) {
+    if wifi::radio_silent() {
+        // Queued by lwIP; nothing leaves the radio, and the connection will be aborted.
+        return buf.len() as isize;
+    }
+    let r = maybe_waiting(&sock, host_flags(flags), |f| sock.sock.send_with_flags(buf, f));
+    if let Err(e) = check_aborted(&sock) {
+        return fail(e);
+    }
+    match r {
         Ok(n) => n as isize,
         Err(e) => fail(io_errno(&e)),
     }
@@ -168,7 +280,11 @@ pub extern "C" fn send(s: c_int, data: *const c_void, size: usize, flags: c_int)
 /// `recv`: 0 at the peer's end of stream; `EAGAIN` when `SO_RCVTIMEO` runs out.
 #[export_name = "ws63sim_recv"]
 pub extern "C" fn recv(s: c_int, mem: *mut c_void, len: usize, flags: c_int) -> isize {
+    gate();
     let Some(sock) = lookup(s) else { return fail(lw::EBADF as c_int) };
+    if let Err(e) = check_aborted(&sock) {
+        return fail(e);
+    }
     if mem.is_null() && len > 0 {
         return fail(lw::EINVAL as c_int);
     }
@@ -179,8 +295,18 @@ pub extern "C" fn recv(s: c_int, mem: *mut c_void, len: usize, flags: c_int) -> 
         // treated as uninitialised, so no read happens before the kernel writes them.
         unsafe { std::slice::from_raw_parts_mut(mem.cast::<MaybeUninit<u8>>(), len) }
     };
-    match sock.sock.recv_with_flags(buf, host_flags(flags)) {
-        Ok(n) => n as isize,
+    if let Err(e) = wait_out_silence(&sock) {
+        return fail(e);
+    }
+    let r = maybe_waiting(&sock, host_flags(flags), |f| sock.sock.recv_with_flags(buf, f));
+    if let Err(e) = check_aborted(&sock) {
+        return fail(e);
+    }
+    match r {
+        Ok(n) => {
+            faults::count_rx(n);
+            n as isize
+        }
         Err(e) => fail(io_errno(&e)),
     }
 }
@@ -188,6 +314,7 @@ pub extern "C" fn recv(s: c_int, mem: *mut c_void, len: usize, flags: c_int) -> 
 /// `shutdown`.
 #[export_name = "ws63sim_shutdown"]
 pub extern "C" fn shutdown(s: c_int, how: c_int) -> c_int {
+    gate();
     let Some(sock) = lookup(s) else { return fail(lw::EBADF as c_int) };
     let how = match how as u32 {
         lw::SHUT_RD => Shutdown::Read,
@@ -204,6 +331,7 @@ pub extern "C" fn shutdown(s: c_int, how: c_int) -> c_int {
 /// `closesocket`.
 #[export_name = "ws63sim_closesocket"]
 pub extern "C" fn closesocket(s: c_int) -> c_int {
+    gate();
     let taken = usize::try_from(s).ok().and_then(|i| table().get_mut(i).and_then(Option::take));
     match taken {
         Some(_) => 0,
@@ -242,6 +370,7 @@ pub extern "C" fn setsockopt(
     optval: *const c_void,
     optlen: socklen_t,
 ) -> c_int {
+    gate();
     let Some(sock) = lookup(s) else { return fail(lw::EBADF as c_int) };
     let r = match (level as u32, optname as u32) {
         (lw::SOL_SOCKET, lw::SO_RCVTIMEO) => read_timeval(optval, optlen).and_then(|d| {
@@ -273,6 +402,7 @@ pub extern "C" fn getsockopt(
     optval: *mut c_void,
     optlen: *mut socklen_t,
 ) -> c_int {
+    gate();
     let Some(sock) = lookup(s) else { return fail(lw::EBADF as c_int) };
     if optval.is_null() || optlen.is_null() {
         return fail(lw::EINVAL as c_int);
@@ -289,6 +419,7 @@ pub extern "C" fn getsockopt(
     }
     let v = match (level as u32, optname as u32) {
         (lw::SOL_SOCKET, lw::SO_ERROR) => Val::Int(match sock.sock.take_error() {
+            _ if sock.aborted.load(SeqCst) => ECONNABORTED,
             Ok(None) => 0,
             Ok(Some(e)) | Err(e) => io_errno(&e),
         }),
@@ -322,6 +453,7 @@ pub extern "C" fn getsockopt(
 /// `ioctlsocket`: `FIONBIO` (an `int`, non-zero for non-blocking).
 #[export_name = "ws63sim_ioctlsocket"]
 pub extern "C" fn ioctlsocket(s: c_int, cmd: c_long, argp: *mut c_void) -> c_int {
+    gate();
     let Some(sock) = lookup(s) else { return fail(lw::EBADF as c_int) };
     if cmd != lw::FIONBIO as c_long {
         return fail(lw::EINVAL as c_int);
@@ -331,7 +463,10 @@ pub extern "C" fn ioctlsocket(s: c_int, cmd: c_long, argp: *mut c_void) -> c_int
         Err(e) => return fail(e),
     };
     match sock.sock.set_nonblocking(on) {
-        Ok(()) => 0,
+        Ok(()) => {
+            sock.nonblocking.store(on, SeqCst);
+            0
+        }
         Err(e) => fail(io_errno(&e)),
     }
 }
@@ -359,6 +494,7 @@ pub extern "C" fn select(
     timeout: *mut timeval,
 ) -> c_int {
     use std::os::fd::AsRawFd;
+    gate();
     if maxfdp1 < 0 || maxfdp1 as usize > MAX_SOCKETS {
         return fail(lw::EINVAL as c_int);
     }
@@ -390,6 +526,7 @@ pub extern "C" fn select(
         polls.push(libc::pollfd { fd: sock.sock.as_raw_fd(), events, revents: 0 });
         keep.push((fd, sock));
     }
+    let _waiting = (timeout_ms != 0).then(Waiting::new);
     // SAFETY: `polls` is a valid array of pollfd of the given length; the sockets behind the
     // descriptors stay open while `keep` holds them.
     let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, timeout_ms) };
@@ -436,6 +573,7 @@ pub extern "C" fn getaddrinfo(
     hints: *const addrinfo,
     res: *mut *mut addrinfo,
 ) -> c_int {
+    gate();
     if res.is_null() || nodename.is_null() {
         return lw::EAI_NONAME;
     }
@@ -462,9 +600,10 @@ pub extern "C" fn getaddrinfo(
     };
     let (fail_dns, delay) = faults::dns_fault();
     if !delay.is_zero() {
+        let _waiting = Waiting::new();
         std::thread::sleep(delay);
     }
-    if fail_dns || !wifi::link_up() {
+    if fail_dns || !wifi::dhcp_bound() {
         return lw::EAI_FAIL;
     }
     let Ok(addrs) = (node.as_str(), port).to_socket_addrs() else { return lw::EAI_NONAME };
@@ -519,6 +658,7 @@ fn is_wlan0(n: *mut netif) -> bool {
 /// station is enabled, else NULL.
 #[export_name = "ws63sim_netifapi_netif_find_by_name"]
 pub extern "C" fn netifapi_netif_find_by_name(name: *const c_char) -> *mut netif {
+    gate();
     if name.is_null() {
         return std::ptr::null_mut();
     }
@@ -539,6 +679,7 @@ pub extern "C" fn netifapi_netif_get_addr(
     netmask: *mut ip4_addr_t,
     gw: *mut ip4_addr_t,
 ) -> err_t {
+    gate();
     if !is_wlan0(n) {
         return lw::ERR_ARG;
     }
@@ -562,6 +703,7 @@ pub extern "C" fn netifapi_netif_get_addr(
 /// `netifapi_dhcp_start`.
 #[export_name = "ws63sim_netifapi_dhcp_start"]
 pub extern "C" fn netifapi_dhcp_start(n: *mut netif) -> err_t {
+    gate();
     if !is_wlan0(n) {
         return lw::ERR_ARG;
     }
@@ -572,6 +714,7 @@ pub extern "C" fn netifapi_dhcp_start(n: *mut netif) -> err_t {
 /// `netifapi_dhcp_stop`.
 #[export_name = "ws63sim_netifapi_dhcp_stop"]
 pub extern "C" fn netifapi_dhcp_stop(n: *mut netif) -> err_t {
+    gate();
     if !is_wlan0(n) {
         return lw::ERR_ARG;
     }
@@ -583,6 +726,7 @@ pub extern "C" fn netifapi_dhcp_stop(n: *mut netif) -> err_t {
 /// DHCP was never started (as lwIP's `dhcp_is_bound`).
 #[export_name = "ws63sim_netifapi_dhcp_is_bound"]
 pub extern "C" fn netifapi_dhcp_is_bound(n: *mut netif) -> err_t {
+    gate();
     if !is_wlan0(n) || !wifi::dhcp_started() {
         return lw::ERR_ARG;
     }

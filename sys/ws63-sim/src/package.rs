@@ -16,7 +16,7 @@
 //! builder exists so the simulator can be exercised, and writes what that packager writes in
 //! SHA-256 mode (`KeyAlg 0x2A13C856`), leaving the sign tool's fields zero.
 //!
-//! The simulator's app images start with [`SIM_IMAGE_MAGIC`] and the version, so that the
+//! The simulator's app images start with the firmware's version record, so that the
 //! version the firmware reports after a reboot comes from the installed image.
 
 use sha2::{Digest, Sha256};
@@ -44,10 +44,8 @@ pub const HASH_NODE_LEN: usize = 44;
 pub const USER_DEFINED: (usize, usize) = (0x150, 112);
 /// Most images a package may hold (`UPG_FIRMWARE_MAX_NUM`).
 pub const MAX_IMAGES: u32 = 20;
-/// The start of a simulator app image.
-pub const SIM_IMAGE_MAGIC: &[u8; 16] = b"WS63SIM-APP-IMG\0";
 /// Longest version string (the SDK packager's `--ver` limit).
-pub const MAX_VERSION_LEN: usize = 16;
+pub const MAX_VERSION_LEN: usize = ws63_rt::version::MAX_LEN;
 
 /// `upg_result_t`: why an upgrade failed (stored by flashboot in the flag area).
 #[allow(missing_docs)]
@@ -79,36 +77,61 @@ fn sha(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
-/// A simulator app image of exactly `size` bytes (at least 32) carrying `version`.
+/// The start of a simulator app image's header.
+pub const SIM_IMAGE_MAGIC: &[u8; 16] = b"WS63SIM-APP-HDR\0";
+/// A simulator app image's header size; its code follows.
+pub const SIM_IMAGE_HEADER_LEN: usize = 0x100;
+
+/// A simulator app image of exactly `size` bytes carrying `version`.
+///
+/// ```text
+/// 0x000  "WS63SIM-APP-HDR\0"
+/// 0x010  code length (u32)
+/// 0x020  SHA-256 of the code
+/// 0x100  code: the firmware's version record (`ws63_rt::version`, as the chip library
+///        carries it), then filler
+/// ```
+///
+/// Like a real app image's code-info header (whose `code_area_hash` flashboot checks at every
+/// boot), the header lets the board's flashboot check the installed image before running it.
 ///
 /// # Panics
-/// If `version` is longer than [`MAX_VERSION_LEN`] or `size` is below 32.
+/// If `version` is not a valid version or `size` is below 0x120 bytes.
 pub fn sim_app_image(version: &str, size: usize) -> Vec<u8> {
-    assert!(version.len() <= MAX_VERSION_LEN && size >= 32, "bad image parameters");
-    let mut img = Vec::with_capacity(size);
-    img.extend_from_slice(SIM_IMAGE_MAGIC);
-    let mut v = [0u8; MAX_VERSION_LEN];
-    v[..version.len()].copy_from_slice(version.as_bytes());
-    img.extend_from_slice(&v);
+    let min = SIM_IMAGE_HEADER_LEN + ws63_rt::version::RECORD_LEN;
+    assert!(ws63_rt::version::is_valid(version) && size >= min, "bad image parameters");
+    let mut code = Vec::with_capacity(size - SIM_IMAGE_HEADER_LEN);
+    code.extend_from_slice(ws63_rt::version::Record::new(version).as_bytes());
     // Deterministic filler that is not all zeros or all 0xFF.
     let mut x: u32 = 0x9E37_79B9 ^ size as u32;
-    while img.len() < size {
+    while code.len() < size - SIM_IMAGE_HEADER_LEN {
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
-        img.push(x as u8);
+        code.push(x as u8);
     }
+    let mut img = vec![0u8; SIM_IMAGE_HEADER_LEN];
+    img[..16].copy_from_slice(SIM_IMAGE_MAGIC);
+    put(&mut img, 0x10, code.len() as u32);
+    img[0x20..0x40].copy_from_slice(&sha(&code));
+    img.extend_from_slice(&code);
     img
 }
 
-/// The version a simulator app image carries, if `image` is one.
+/// The code length a simulator app image's header declares, if `header` is one.
+pub fn sim_image_code_len(header: &[u8]) -> Option<usize> {
+    (header.get(..16)? == SIM_IMAGE_MAGIC).then(|| get(header, 0x10) as usize)
+}
+
+/// The version a simulator app image carries, if `image` is a whole, intact one (its code
+/// hash matches, as flashboot checks before running an app).
 pub fn sim_image_version(image: &[u8]) -> Option<String> {
-    if image.get(..16)? != SIM_IMAGE_MAGIC {
+    let len = sim_image_code_len(image)?;
+    let code = image.get(SIM_IMAGE_HEADER_LEN..SIM_IMAGE_HEADER_LEN.checked_add(len)?)?;
+    if sha(code)[..] != image[0x20..0x40] {
         return None;
     }
-    let v = image.get(16..32)?;
-    let end = v.iter().position(|b| *b == 0).unwrap_or(v.len());
-    std::str::from_utf8(&v[..end]).ok().map(str::to_string)
+    ws63_rt::version::parse(code).map(str::to_string)
 }
 
 /// Builds a SHA-256-mode package of `images` (id, data), with `version` in `user_defined`.

@@ -1,18 +1,20 @@
 //! The board around the firmware: power-on, flashboot, the firmware run, reboot.
 //!
-//! Each boot, the supervisor (its own process) plays flashboot on the flash file
-//! ([`crate::upgrade::flashboot`]), reads the installed app's version, then starts the firmware
-//! as a child process and waits for it: a reboot or a power cut ends that process (see
-//! [`crate::board`]) and the next boot begins. The child learns its boot through
-//! [`FirmwareEnv`] (environment variables), and calls [`FirmwareEnv::start`] before the
-//! firmware's entry point.
+//! A boot, for the supervisor (its own process), is what happens from a reset to the end of
+//! the next firmware run: flashboot ([`crate::upgrade::flashboot`]) on the flash file, as
+//! many times as it resets the chip (after each upgrade step, after an app that fails its
+//! check), then, if an intact app is installed, the firmware as a child process, until a
+//! reboot, a power cut, the watchdog or a panic ends it (see [`crate::board`]). A board
+//! whose flashboot gives up (its reset counter at 15) halts: no app runs, and the record
+//! says so. The child learns its boot through [`FirmwareEnv`] (environment variables), and
+//! calls [`FirmwareEnv::start`] before the firmware's entry point.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus};
 
 use crate::faults::Faults;
 use crate::flash::Flash;
-use crate::upgrade::{self, FlashbootOutcome};
+use crate::upgrade::{self, BootCounters, FlashbootEnd, FlashbootOutcome};
 use crate::{board, flash, wifi};
 
 const ENV_FLASH: &str = "WS63SIM_FLASH";
@@ -20,6 +22,8 @@ const ENV_FAULTS: &str = "WS63SIM_FAULTS";
 const ENV_AP: &str = "WS63SIM_AP";
 const ENV_BOOT: &str = "WS63SIM_BOOT";
 const ENV_VERSION: &str = "WS63SIM_VERSION";
+const ENV_TIMING: &str = "WS63SIM_FLASH_TIMING";
+const ENV_HEAP: &str = "WS63SIM_HEAP_LIMIT";
 
 /// What a firmware process needs to know about its boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +38,10 @@ pub struct FirmwareEnv {
     pub boot: u32,
     /// The version of the installed app (what the firmware reports as its own).
     pub version: String,
+    /// The flash takes the chip's time ([`crate::flash::Timing::W25Q16`]).
+    pub flash_timing: bool,
+    /// The heap the firmware may use, in bytes (`None`: no limit).
+    pub heap_limit: Option<usize>,
 }
 
 impl FirmwareEnv {
@@ -44,6 +52,8 @@ impl FirmwareEnv {
             (ENV_FAULTS.into(), self.faults.to_args().join(" ")),
             (ENV_BOOT.into(), self.boot.to_string()),
             (ENV_VERSION.into(), self.version.clone()),
+            (ENV_TIMING.into(), u8::from(self.flash_timing).to_string()),
+            (ENV_HEAP.into(), self.heap_limit.map_or(String::new(), |l| l.to_string())),
         ];
         if let Some((s, p)) = &self.ap {
             v.push((ENV_AP.into(), format!("{s}\n{p}")));
@@ -54,22 +64,29 @@ impl FirmwareEnv {
     /// Reads it back in the child; `None` when this process is no firmware run.
     pub fn from_env() -> Option<Self> {
         let flash = PathBuf::from(std::env::var(ENV_FLASH).ok()?);
-        let mut faults = Faults::default();
-        let fault_args = std::env::var(ENV_FAULTS).unwrap_or_default();
-        let mut it = fault_args.split_whitespace().map(str::to_string);
-        while let Some(a) = it.next() {
-            let _ = faults.parse_arg(&a, &mut it);
-        }
+        let fault_args: Vec<String> = std::env::var(ENV_FAULTS)
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let faults = Faults::from_args(&fault_args).unwrap_or_default();
         let ap = std::env::var(ENV_AP)
             .ok()
             .and_then(|s| s.split_once('\n').map(|(a, b)| (a.to_string(), b.to_string())));
         let boot = std::env::var(ENV_BOOT).ok()?.parse().ok()?;
         let version = std::env::var(ENV_VERSION).unwrap_or_default();
-        Some(Self { flash, faults, ap, boot, version })
+        let flash_timing = std::env::var(ENV_TIMING).is_ok_and(|v| v == "1");
+        let heap_limit = std::env::var(ENV_HEAP).ok().and_then(|v| v.parse().ok());
+        Some(Self { flash, faults, ap, boot, version, flash_timing, heap_limit })
     }
 
-    /// Powers on the SDK side of the board in this (firmware) process: opens the flash, sets
-    /// this boot's faults and access point. Call it before the firmware's entry point.
+    /// Powers on the SDK side of the board in this (firmware) process, up to where the SDK's
+    /// `main()` runs the firmware's entry: opens the flash (with the chip's timing if asked),
+    /// sets this boot's faults, access point and heap limit, runs what `main()` runs before
+    /// the entry (`ws63_upg_init`; WiFi starts initialising in its own task), leaves the
+    /// kernel initialised but not started, arms the app's watchdog and makes a panic end the
+    /// run as the chip's panic handler does (it prints and reboots). Call it before the
+    /// firmware's entry point, then [`crate::rtos::start_kernel`].
     ///
     /// # Errors
     /// When the flash file cannot be opened.
@@ -85,51 +102,80 @@ impl FirmwareEnv {
             std::process::exit(board::EXIT_POWER_CUT);
         }
         flash::open(&self.flash)?;
+        flash::set_timing(self.flash_timing.then_some(flash::Timing::W25Q16));
+        crate::heap::set_limit(self.heap_limit);
         self.faults.install();
         upgrade::reset_ram_state();
         wifi::reset();
         if let Some((s, p)) = &self.ap {
             wifi::set_access_point(s, p);
         }
+        crate::rtos::reset_kernel();
+        board::install_panic_reboot();
+        crate::rtos::watchdog::arm(crate::rtos::watchdog::APP_PERIOD, board::watchdog_reset);
+        // The SDK's main(): the upgrade module is initialised before any app entry runs.
+        upgrade::ws63_upg_init();
         Ok(())
     }
 }
 
-/// How a firmware run ended.
+/// How a boot ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunEnd {
-    /// It asked for a reboot.
+    /// The firmware asked for a reboot.
     Reboot,
-    /// Its power was cut.
+    /// The power was cut (during the firmware's run or flashboot's).
     PowerCut,
-    /// It exited by itself with this status (a firmware never does; tests do).
+    /// The app's watchdog reset the chip: a firmware thread kept idle out for 15 s.
+    Watchdog,
+    /// The firmware panicked (or an allocation failed, which on the chip is a panic): the
+    /// chip's panic handler prints and reboots.
+    Panic,
+    /// The firmware exited by itself with this status (a firmware never does; tests do).
     Exited(i32),
-    /// It was killed by a signal (it crashed, or the supervisor was stopped).
+    /// The firmware was killed by another signal (it crashed, or the supervisor was stopped).
     Killed,
+    /// No app ran: flashboot reset the chip fifteen times without an intact app to start and
+    /// halted. The board cannot boot until its power is cycled.
+    Halted,
 }
 
 impl From<ExitStatus> for RunEnd {
     fn from(s: ExitStatus) -> Self {
-        match s.code() {
-            Some(board::EXIT_REBOOT) => RunEnd::Reboot,
-            Some(board::EXIT_POWER_CUT) => RunEnd::PowerCut,
-            Some(c) => RunEnd::Exited(c),
-            None => RunEnd::Killed,
+        use std::os::unix::process::ExitStatusExt;
+        match (s.code(), s.signal()) {
+            (Some(board::EXIT_REBOOT), _) => RunEnd::Reboot,
+            (Some(board::EXIT_POWER_CUT), _) => RunEnd::PowerCut,
+            (Some(board::EXIT_WATCHDOG), _) => RunEnd::Watchdog,
+            (Some(board::EXIT_PANIC), _) | (None, Some(libc::SIGABRT)) => RunEnd::Panic,
+            (Some(c), _) => RunEnd::Exited(c),
+            (None, _) => RunEnd::Killed,
         }
     }
 }
 
-/// One boot of the board.
+/// One boot of the board: from a reset to the end of the firmware run that followed (or to
+/// flashboot halting).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BootRecord {
     /// Boot number, from 1.
     pub boot: u32,
-    /// What flashboot did.
-    pub flashboot: FlashbootOutcome,
-    /// The version of the app that then ran.
+    /// What flashboot did at each of its runs, in order: all but the last ended in a reset
+    /// of the chip (an upgrade step, an app that failed its check); the last started the app
+    /// ([`FlashbootOutcome::NoUpgrade`]), or halted, or lost its power.
+    pub flashboot: Vec<FlashbootOutcome>,
+    /// The version of the app that then ran (`None`: none ran).
     pub version: Option<String>,
-    /// How the run ended.
+    /// How the boot ended.
     pub end: RunEnd,
+}
+
+impl BootRecord {
+    /// The upgrade step's outcome at this boot: the first flashboot run's, unless that found
+    /// nothing to do.
+    pub fn upgrade(&self) -> &FlashbootOutcome {
+        self.flashboot.first().unwrap_or(&FlashbootOutcome::NoUpgrade)
+    }
 }
 
 /// The board: a flash file, the factory version, the access point, faults per boot.
@@ -138,6 +184,12 @@ pub struct Supervisor {
     factory_version: String,
     ap: Option<(String, String)>,
     boots: u32,
+    counters: BootCounters,
+    /// The flash takes the chip's time (in the firmware's runs; flashboot's time counts for
+    /// its watchdog). Off by default.
+    pub flash_timing: bool,
+    /// The heap the firmware may use (`None`: no limit, the default).
+    pub heap_limit: Option<usize>,
     /// Faults for the next boot's firmware run (then cleared).
     pub next_faults: Faults,
     /// Faults for the next boot's flashboot step (then cleared).
@@ -145,13 +197,18 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// A board with `flash` (created on first use, with `factory_version` installed).
+    /// A board with `flash`; a board whose flash file does not exist yet is factory-fresh:
+    /// the file is made with `factory_version` installed. (An existing flash is never
+    /// repaired: a board whose app is gone stays so.)
     pub fn new(flash: &Path, factory_version: &str) -> Self {
         Self {
             flash: flash.to_path_buf(),
             factory_version: factory_version.to_string(),
             ap: None,
             boots: 0,
+            counters: BootCounters::default(),
+            flash_timing: false,
+            heap_limit: None,
             next_faults: Faults::default(),
             next_flashboot_faults: Faults::default(),
         }
@@ -163,12 +220,29 @@ impl Supervisor {
         self
     }
 
-    /// The installed app's version, read from the flash file.
+    /// Makes the flash take the chip's time (see [`Supervisor::flash_timing`]).
+    pub fn with_flash_timing(mut self, on: bool) -> Self {
+        self.flash_timing = on;
+        self
+    }
+
+    fn open_flash(&self) -> std::io::Result<Flash> {
+        let fresh = !self.flash.exists();
+        let mut f = Flash::open(&self.flash)?;
+        if fresh {
+            upgrade::factory_install(&mut f, &self.factory_version)
+                .map_err(|e| std::io::Error::other(format!("factory install: {e:?}")))?;
+            f.sync();
+        }
+        Ok(f)
+    }
+
+    /// The installed app's version, read from the flash file (`None`: no intact app).
     ///
     /// # Errors
     /// When the flash file cannot be opened.
     pub fn installed_version(&self) -> std::io::Result<Option<String>> {
-        Ok(upgrade::installed_version(&mut Flash::open(&self.flash)?))
+        Ok(upgrade::installed_version(&mut self.open_flash()?))
     }
 
     /// The `update_result` of the last finished upgrade, from the flash file.
@@ -176,11 +250,11 @@ impl Supervisor {
     /// # Errors
     /// When the flash file cannot be opened.
     pub fn last_upgrade_result(&self) -> std::io::Result<Option<u32>> {
-        Ok(upgrade::last_result(&mut Flash::open(&self.flash)?))
+        Ok(upgrade::last_result(&mut self.open_flash()?))
     }
 
-    /// One boot: flashboot, then the firmware run that `spawn` starts (give the child the
-    /// environment of the [`FirmwareEnv`]), until it ends.
+    /// One boot: flashboot (resetting as often as it does), then the firmware run that `spawn`
+    /// starts (give the child the environment of the [`FirmwareEnv`]), until it ends.
     ///
     /// # Errors
     /// When the flash file cannot be opened or the child cannot be started or waited for.
@@ -189,30 +263,54 @@ impl Supervisor {
         spawn: &mut dyn FnMut(&FirmwareEnv) -> std::io::Result<Child>,
     ) -> std::io::Result<BootRecord> {
         self.boots += 1;
-        let (outcome, version) = {
-            let mut f = Flash::open(&self.flash)?;
-            if upgrade::installed_version(&mut f).is_none() {
-                upgrade::factory_install(&mut f, &self.factory_version)
-                    .map_err(|e| std::io::Error::other(format!("factory install: {e:?}")))?;
-            }
+        let timing = self.flash_timing.then_some(flash::Timing::W25Q16);
+        let mut outcomes = Vec::new();
+        let version = {
+            let mut f = self.open_flash()?;
             std::mem::take(&mut self.next_flashboot_faults).install();
-            let outcome = upgrade::flashboot(&mut f);
+            let end = loop {
+                let (outcome, end) = upgrade::flashboot(&mut f, &mut self.counters, timing);
+                let cut = outcome == FlashbootOutcome::PowerCut;
+                outcomes.push(outcome);
+                if cut {
+                    // The next power-on starts with the register cleared.
+                    self.counters = BootCounters::default();
+                    break None;
+                }
+                match end {
+                    FlashbootEnd::RunApp(v) => break Some(Ok(v)),
+                    FlashbootEnd::Halt => break Some(Err(())),
+                    FlashbootEnd::Reset => {}
+                }
+            };
             crate::faults::clear();
             f.sync();
-            (outcome, upgrade::installed_version(&mut f))
+            end
         };
-        let env = FirmwareEnv {
-            flash: self.flash.clone(),
-            faults: std::mem::take(&mut self.next_faults),
-            ap: self.ap.clone(),
-            boot: self.boots,
-            version: version.clone().unwrap_or_default(),
+        let (version, end) = match version {
+            None => (None, RunEnd::PowerCut),
+            Some(Err(())) => {
+                // Halted until the power is cycled: the next boot is a power-on.
+                self.counters = BootCounters::default();
+                (None, RunEnd::Halted)
+            }
+            Some(Ok(v)) => {
+                let env = FirmwareEnv {
+                    flash: self.flash.clone(),
+                    faults: std::mem::take(&mut self.next_faults),
+                    ap: self.ap.clone(),
+                    boot: self.boots,
+                    version: v.clone(),
+                    flash_timing: self.flash_timing,
+                    heap_limit: self.heap_limit,
+                };
+                let end = RunEnd::from(spawn(&env)?.wait()?);
+                if end == RunEnd::PowerCut {
+                    self.counters = BootCounters::default();
+                }
+                (Some(v), end)
+            }
         };
-        let end = if outcome == FlashbootOutcome::PowerCut {
-            RunEnd::PowerCut
-        } else {
-            RunEnd::from(spawn(&env)?.wait()?)
-        };
-        Ok(BootRecord { boot: self.boots, flashboot: outcome, version, end })
+        Ok(BootRecord { boot: self.boots, flashboot: outcomes, version, end })
     }
 }

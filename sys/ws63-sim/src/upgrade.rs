@@ -1,8 +1,8 @@
-//! The SDK's upgrade (FOTA) storage API and flashboot's install step, on the simulated flash.
+//! The SDK's upgrade (FOTA) storage API and flashboot's upgrade step, on the simulated flash.
 //!
-//! Behaviour follows the SDK's `upg_storage.c`, `upg_common.c` and flashboot's
-//! `upg_process.c` (WS63 configuration: package stored raw in the FOTA partition, verified in
-//! place, SHA-256 hashes):
+//! Behaviour follows the SDK's `upg_storage.c`, `upg_common.c`, `upg_common_porting.c` and
+//! flashboot's `main.c` / `upg_process.c` (WS63 configuration, no A/B: package stored raw in
+//! the FOTA partition, verified in place, SHA-256 hashes):
 //!
 //! ```text
 //! FOTA partition 0x270000..0x3F3000
@@ -13,21 +13,28 @@
 //!             +0x50 update_result  +0x64 complete_flag  +0x68 head_end_magic 0xAA55AA55
 //! ```
 //!
-//! - `ws63_upg_init` must run first (the app's `main()` does not call it in `ws63-liteos-app`);
-//!   every call before it is `ERRCODE_UPG_NOT_INIT`, a second one `ERRCODE_UPG_ALREADY_INIT`.
-//! - `uapi_upg_prepare` erases exactly the package's bytes and the status region, then writes
-//!   the head magic and length. Writes may come at any offset below the prepared length (the
-//!   SDK does not require order), at most 65535 bytes each; the flash refuses writes over
-//!   programmed bytes (see [`crate::flash`]).
-//! - `uapi_upg_request_upgrade` verifies the whole package ([`crate::package::verify`]), marks
-//!   it for flashboot and reboots only when asked.
-//! - At the next boot, [`flashboot`] verifies again, erases the target partition and copies the
-//!   image (raw images only: LZMA-compressed images, which real SDK packages carry, are not
-//!   decompressed by the simulator and fail with `DECOMPRESS_IMAGE_FAILED`), one attempt per
-//!   boot, three per image, then records the result. A failed verification leaves the old app.
-//! - `uapi_upg_get_status` returns what init read from the flag area. As in the SDK, flashboot's
-//!   own init consumes the one-shot result after an install, so the app then sees
-//!   `UPG_STATUS_NONE`; [`last_result`] reads the stored result.
+//! The app side (the firmware calls these):
+//! - `ws63_upg_init` runs in the SDK's `main()` before the firmware starts (the board does it
+//!   in [`crate::supervisor::FirmwareEnv::start`]); a second call is
+//!   `ERRCODE_UPG_ALREADY_INIT`. It computes the status once.
+//! - `uapi_upg_prepare` erases exactly the package's bytes, then the 12 KiB status region,
+//!   each as the flash driver does it: greedily, 64 KiB blocks where they fit, interrupts
+//!   locked per block ([`crate::flash::op`]); each erase call takes two 4 KiB buffers from the
+//!   heap (`ERRCODE_MALLOC` without them). Then it writes `head_before_offset`, the length and
+//!   the head magic.
+//! - `uapi_upg_write_package_sync` is one flash write with interrupts locked for its whole
+//!   length, at any offset below the prepared length, at most 65535 bytes; the flash refuses
+//!   writes over programmed bytes (see [`crate::flash`]).
+//! - Flash failures come back as the flash controller's raw codes (`ERRCODE_SFC_*`), as in
+//!   this build; the `ERRCODE_UPG_FLASH_*` codes exist only in A/B builds.
+//! - `uapi_upg_request_upgrade` verifies the whole package ([`crate::package::verify`]),
+//!   writes `firmware_num` and the end magic, and reboots only when asked.
+//!
+//! Flashboot ([`flashboot`]), at every reset before the app: its own init consumes the
+//! one-shot "version changed" flag, so after an upgrade the app always finds
+//! `UPG_STATUS_NONE`. A pending upgrade is run (see [`flashboot`]), then flashboot resets,
+//! whatever the outcome; the app runs only on a boot with nothing pending, and only when its
+//! image passes the check flashboot makes at every boot.
 
 use std::sync::Mutex;
 
@@ -87,17 +94,39 @@ fn u32_at(f: &mut Flash, addr: u32) -> u32 {
     package::get(&f.read_vec(addr, 4), 0)
 }
 
-/// Maps a flash failure inside the firmware to the SDK's code; a power cut ends the run.
-fn flash_code(e: FlashError, erase: bool) -> errcode_t {
+/// Maps a flash failure inside the firmware to the code the SDK hands on (the flash
+/// controller's, unchanged); a power cut ends the run.
+fn flash_code(e: FlashError) -> errcode_t {
     match e {
         FlashError::PowerCut => crate::faults::cut_power(),
         FlashError::NotErased => {
+            // On the chip this write "succeeds" and silently corrupts data; the board refuses
+            // it loudly instead (with the code the A/B build would give).
             eprintln!("[ws63-sim] flash write over programmed bytes: the chip would corrupt data");
             sdk::ERRCODE_UPG_FLASH_WRITE_ERROR
         }
-        _ if erase => sdk::ERRCODE_UPG_FLASH_ERASE_ERROR,
-        _ => sdk::ERRCODE_UPG_FLASH_WRITE_ERROR,
+        FlashError::OutOfRange => sdk::ERRCODE_INVALID_PARAM,
+        FlashError::WriteFailed | FlashError::Io => sdk::ERRCODE_SFC_FLASH_TIMEOUT_WAIT_READY,
     }
+}
+
+/// `upg_flash_erase` as the app runs it: two 4 KiB write-back buffers from the heap
+/// (`ERRCODE_MALLOC` without them), then the range erased greedily, interrupts locked per
+/// block.
+fn app_erase(addr: u32, len: u32) -> errcode_t {
+    let buffers = 2 * crate::heap::charge_of(4096, 4);
+    if !crate::heap::charge(buffers) {
+        return sdk::ERRCODE_MALLOC;
+    }
+    let mut code = sdk::ERRCODE_SUCC;
+    for (a, n) in flash::greedy_blocks(addr, len) {
+        if let Err(e) = flash::op(|f| f.erase(a, n)) {
+            code = flash_code(e);
+            break;
+        }
+    }
+    crate::heap::uncharge(buffers);
+    code
 }
 
 fn program_u32(f: &mut Flash, addr: u32, v: u32) -> Result<(), FlashError> {
@@ -145,6 +174,7 @@ pub fn pending(f: &mut Flash) -> bool {
 /// `ws63_upg_init`: initialises the upgrade module (reads the status once).
 #[export_name = "ws63sim_ws63_upg_init"]
 pub extern "C" fn ws63_upg_init() -> errcode_t {
+    crate::rtos::gate();
     let mut c = ctx();
     if c.inited {
         return sdk::ERRCODE_UPG_ALREADY_INIT;
@@ -162,12 +192,14 @@ pub extern "C" fn ws63_upg_init() -> errcode_t {
 /// kept as is).
 #[export_name = "ws63sim_uapi_upg_get_status"]
 pub extern "C" fn uapi_upg_get_status() -> sdk::upg_status_t {
+    crate::rtos::gate();
     ctx().status
 }
 
 /// `uapi_upg_get_storage_size`: 0x180000 (0 before init).
 #[export_name = "ws63sim_uapi_upg_get_storage_size"]
 pub extern "C" fn uapi_upg_get_storage_size() -> u32 {
+    crate::rtos::gate();
     if ctx().inited {
         STORAGE_SIZE
     } else {
@@ -178,6 +210,7 @@ pub extern "C" fn uapi_upg_get_storage_size() -> u32 {
 /// `uapi_upg_prepare`.
 #[export_name = "ws63sim_uapi_upg_prepare"]
 pub extern "C" fn uapi_upg_prepare(prepare_info: *mut sdk::upg_prepare_info_t) -> errcode_t {
+    crate::rtos::gate();
     let mut c = ctx();
     if !c.inited {
         return sdk::ERRCODE_UPG_NOT_INIT;
@@ -187,29 +220,28 @@ pub extern "C" fn uapi_upg_prepare(prepare_info: *mut sdk::upg_prepare_info_t) -
         Some(i) if i.package_len != 0 && i.package_len <= STORAGE_SIZE => i.package_len,
         _ => return sdk::ERRCODE_UPG_INVALID_PARAMETER,
     };
+    // As the SDK: the length is kept before the erase, so writes count as prepared even
+    // when the erase failed.
     c.package_len = len;
     drop(c);
-    let erased = flash::with(|f| {
-        f.erase(FOTA_BASE, len)?;
-        f.erase(FLAG_REGION.0, FLAG_REGION.1)
-    });
-    if let Err(e) = erased {
-        return flash_code(e, true);
+    for (addr, n) in [(FOTA_BASE, len), FLAG_REGION] {
+        let code = app_erase(addr, n);
+        if code != sdk::ERRCODE_SUCC {
+            return code;
+        }
     }
-    let flagged = flash::with(|f| {
-        program_u32(f, FLAG_AREA + F_BEFORE, 0)?;
-        program_u32(f, FLAG_AREA + F_LEN, len)?;
-        program_u32(f, FLAG_AREA + F_HEAD, HEAD_MAGIC)
-    });
-    match flagged {
-        Ok(()) => sdk::ERRCODE_SUCC,
-        Err(e) => flash_code(e, false),
+    for (off, v) in [(F_BEFORE, 0), (F_LEN, len), (F_HEAD, HEAD_MAGIC)] {
+        if let Err(e) = flash::op(|f| program_u32(f, FLAG_AREA + off, v)) {
+            return flash_code(e);
+        }
     }
+    sdk::ERRCODE_SUCC
 }
 
 /// `uapi_upg_write_package_sync`.
 #[export_name = "ws63sim_uapi_upg_write_package_sync"]
 pub extern "C" fn uapi_upg_write_package_sync(offset: u32, buff: *const u8, len: u16) -> errcode_t {
+    crate::rtos::gate();
     let c = ctx();
     if !c.inited {
         return sdk::ERRCODE_UPG_NOT_INIT;
@@ -234,9 +266,9 @@ pub extern "C" fn uapi_upg_write_package_sync(offset: u32, buff: *const u8, len:
     drop(c);
     // SAFETY: `buff` has `len` readable bytes (the API's contract; checked non-null).
     let data = unsafe { std::slice::from_raw_parts(buff, usize::from(len)) };
-    match flash::with(|f| f.program(FOTA_BASE + offset, data)) {
+    match flash::op(|f| f.program(FOTA_BASE + offset, data)) {
         Ok(()) => sdk::ERRCODE_SUCC,
-        Err(e) => flash_code(e, false),
+        Err(e) => flash_code(e),
     }
 }
 
@@ -244,6 +276,7 @@ pub extern "C" fn uapi_upg_write_package_sync(offset: u32, buff: *const u8, len:
 /// bits, and the read is clipped at the partition's end (both as in the SDK).
 #[export_name = "ws63sim_uapi_upg_read_package"]
 pub extern "C" fn uapi_upg_read_package(offset: u32, buff: *mut u8, len: u32) -> errcode_t {
+    crate::rtos::gate();
     if !ctx().inited {
         return sdk::ERRCODE_UPG_NOT_INIT;
     }
@@ -259,9 +292,9 @@ pub extern "C" fn uapi_upg_read_package(offset: u32, buff: *mut u8, len: u32) ->
     let actual = len.min(FOTA_SIZE - offset) as usize;
     // SAFETY: `buff` has `len >= actual` writable bytes (the API's contract; non-null).
     let out = unsafe { std::slice::from_raw_parts_mut(buff, actual) };
-    match flash::with(|f| f.read(FOTA_BASE + offset, out)) {
+    match flash::op(|f| f.read(FOTA_BASE + offset, out)) {
         Ok(()) => sdk::ERRCODE_SUCC,
-        Err(_) => sdk::ERRCODE_UPG_FILE_READ_FAIL,
+        Err(e) => flash_code(e),
     }
 }
 
@@ -269,6 +302,7 @@ pub extern "C" fn uapi_upg_read_package(offset: u32, buff: *mut u8, len: u32) ->
 /// reboots when `reset` is true.
 #[export_name = "ws63sim_uapi_upg_request_upgrade"]
 pub extern "C" fn uapi_upg_request_upgrade(reset: bool) -> errcode_t {
+    crate::rtos::gate();
     if !ctx().inited {
         return sdk::ERRCODE_UPG_NOT_INIT;
     }
@@ -280,84 +314,191 @@ pub extern "C" fn uapi_upg_request_upgrade(reset: bool) -> errcode_t {
             eprintln!("[ws63-sim] request_upgrade: package verification failed ({:#x})", e.code);
             return e.code;
         }
-        Err(e) => return flash_code(e, false),
+        Err(e) => return flash_code(e),
     };
     if images.len() as u32 > package::MAX_IMAGES {
         return sdk::ERRCODE_UPG_WRONG_IMAGE_NUM;
     }
     let firmware_num = images.iter().filter(|i| i.id != NV_IMAGE_ID).count() as u32;
-    let r = flash::with(|f| {
-        program_u32(f, FLAG_AREA + F_FW_NUM, firmware_num)?;
-        program_u32(f, FLAG_AREA + F_END, END_MAGIC)?;
+    for (off, v) in [(F_FW_NUM, firmware_num), (F_END, END_MAGIC)] {
+        if let Err(e) = flash::op(|f| program_u32(f, FLAG_AREA + off, v)) {
+            return flash_code(e);
+        }
+    }
+    let _ = flash::with(|f| {
         f.sync();
         Ok(())
     });
-    if let Err(e) = r {
-        return flash_code(e, false);
-    }
     if reset {
         crate::board::reboot();
     }
     sdk::ERRCODE_SUCC
 }
 
-/// What flashboot did at a boot.
+/// What one run of flashboot did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlashbootOutcome {
-    /// No upgrade was pending.
+    /// No upgrade was pending; the app was checked and started.
     NoUpgrade,
-    /// Every image was installed; `update_result` is 0.
+    /// Every image was installed; `update_result` is 0. Flashboot resets.
     Installed,
-    /// The upgrade ended without installing (verification failed, or three attempts failed);
-    /// `update_result` holds the reason.
+    /// The upgrade ended without installing everything (the package failed verification, or
+    /// an image failed its third attempt: `RETRY_ALL_FAILED`, later images never tried);
+    /// `update_result` holds the reason. Flashboot resets.
     Failed(u32),
-    /// An attempt failed and the upgrade stays pending for the next boot.
+    /// An attempt at an image failed (the reason); it is retried at the next boot. Flashboot
+    /// resets.
     Retry(u32),
-    /// The flag area does not match the package: it stays pending (the SDK reboots forever).
+    /// An image of an id flashboot does not install was skipped: the upgrade can never
+    /// complete, and every boot runs it again (and resets).
+    Incomplete,
+    /// The flag area does not match the package (image count): every boot runs it again.
     Stuck,
+    /// The app partition does not hold an intact app ("VE"): flashboot resets (after asking
+    /// for the package in the FOTA partition to be installed again, from the fourth such
+    /// boot to the sixth, if it is still valid).
+    AppInvalid,
+    /// Flashboot's own watchdog (7 s, not fed while verifying and erasing) reset the chip in
+    /// the middle of an attempt, which the next boot repeats.
+    Watchdog,
     /// The power went during flashboot's own flash writes.
     PowerCut,
+}
+
+/// The general-purpose register flashboot keeps its counters in (it survives a reset, not a
+/// power cycle).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BootCounters {
+    /// Flashboot resets since an app last passed its check (4 bits; at 15 flashboot halts).
+    pub resets: u8,
+    /// Boots that found the app invalid (4 bits), for the "fix app" tries.
+    pub fix_app: u8,
+}
+
+/// The reset count at which flashboot stops resetting and halts (`REBOOT_MAX_CNT`).
+pub const RESET_MAX: u8 = 15;
+
+/// Flashboot's watchdog.
+pub const FLASHBOOT_WATCHDOG: std::time::Duration = std::time::Duration::from_secs(7);
+
+/// What a boot's flashboot stage ends in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlashbootEnd {
+    /// The app passed its check and runs: its version.
+    RunApp(String),
+    /// Flashboot resets the chip (see the outcome).
+    Reset,
+    /// The reset counter reached its maximum: flashboot stops the watchdog and waits for
+    /// ever (`wfi`), until the power is cycled.
+    Halt,
 }
 
 fn fw_flag_addr(idx: usize) -> u32 {
     FLAG_AREA + F_FW_FLAGS + 3 * idx as u32
 }
 
-/// Flashboot's upgrade step, run by the board before each firmware start.
-pub fn flashboot(f: &mut Flash) -> FlashbootOutcome {
-    match flashboot_inner(f) {
-        Ok(o) => o,
-        Err(FlashError::PowerCut) => FlashbootOutcome::PowerCut,
-        Err(_) => FlashbootOutcome::Stuck,
+/// Flashboot's time between watchdog kicks, with a flash that takes `timing`.
+struct Watchdog {
+    timing: Option<flash::Timing>,
+    since_kick: std::time::Duration,
+}
+
+impl Watchdog {
+    fn spend(&mut self, d: impl FnOnce(&flash::Timing) -> std::time::Duration) -> bool {
+        if let Some(t) = &self.timing {
+            self.since_kick += d(t);
+        }
+        self.since_kick < FLASHBOOT_WATCHDOG
+    }
+
+    fn kick(&mut self) -> bool {
+        let ok = self.since_kick < FLASHBOOT_WATCHDOG;
+        self.since_kick = std::time::Duration::ZERO;
+        ok
     }
 }
 
-fn flashboot_inner(f: &mut Flash) -> Result<FlashbootOutcome, FlashError> {
+/// One run of flashboot, as at every reset of the chip: the upgrade step, then the app's
+/// check. `timing` is the flash's (for flashboot's own 7 s watchdog, which is fed per 4 KiB
+/// copied but not while verifying or erasing); `counters` are the register's.
+pub fn flashboot(
+    f: &mut Flash,
+    counters: &mut BootCounters,
+    timing: Option<flash::Timing>,
+) -> (FlashbootOutcome, FlashbootEnd) {
+    let mut wd = Watchdog { timing, since_kick: std::time::Duration::ZERO };
+    let outcome = match upgrade_step(f, &mut wd) {
+        Ok(None) => match app_check(f, counters) {
+            Ok(Some(version)) => {
+                counters.resets = 0;
+                counters.fix_app = 0;
+                return (FlashbootOutcome::NoUpgrade, FlashbootEnd::RunApp(version));
+            }
+            Ok(None) => FlashbootOutcome::AppInvalid,
+            Err(FlashError::PowerCut) => FlashbootOutcome::PowerCut,
+            Err(_) => FlashbootOutcome::AppInvalid,
+        },
+        Ok(Some(o)) => o,
+        Err(FlashError::PowerCut) => FlashbootOutcome::PowerCut,
+        Err(_) => FlashbootOutcome::Stuck,
+    };
+    f.sync();
+    if outcome == FlashbootOutcome::PowerCut {
+        return (outcome, FlashbootEnd::Reset);
+    }
+    // `reset()`: the counter in the register; at its maximum flashboot halts instead.
+    if counters.resets >= RESET_MAX {
+        return (outcome, FlashbootEnd::Halt);
+    }
+    counters.resets += 1;
+    (outcome, FlashbootEnd::Reset)
+}
+
+/// Flashboot from a power-on until it starts the app (or halts): every run's outcome, and the
+/// version of the app it starts (`None`: it halted, or the power went).
+pub fn flashboot_until_app(f: &mut Flash) -> (Vec<FlashbootOutcome>, Option<String>) {
+    let mut counters = BootCounters::default();
+    let mut outcomes = Vec::new();
+    loop {
+        let (o, end) = flashboot(f, &mut counters, None);
+        let cut = o == FlashbootOutcome::PowerCut;
+        outcomes.push(o);
+        match end {
+            FlashbootEnd::RunApp(v) => return (outcomes, Some(v)),
+            FlashbootEnd::Halt => return (outcomes, None),
+            FlashbootEnd::Reset if cut => return (outcomes, None),
+            FlashbootEnd::Reset => {}
+        }
+    }
+}
+
+/// The upgrade step (`ws63_upg_check`): `None` when nothing is pending.
+fn upgrade_step(f: &mut Flash, wd: &mut Watchdog) -> Result<Option<FlashbootOutcome>, FlashError> {
+    // Flashboot's `ws63_upg_init` consumes the one-shot result.
     evaluate_status(f)?;
     if !pending(f) {
-        return Ok(FlashbootOutcome::NoUpgrade);
+        return Ok(None);
     }
     let firmware_num = u32_at(f, FLAG_AREA + F_FW_NUM);
     let first_entry = (0..firmware_num.min(package::MAX_IMAGES) as usize)
         .all(|i| f.read_vec(fw_flag_addr(i), 3) == [0xFF; 3]);
-    let images = match package::verify(&mut |off, len| f.read_vec(FOTA_BASE + off, len)) {
+    let verified = package::verify(&mut |off, len| f.read_vec(FOTA_BASE + off, len));
+    let images = match verified {
         Ok(images) => images,
         Err(e) if first_entry => {
             // As the SDK: the result first, the complete flag last.
             program_u32(f, FLAG_AREA + F_RESULT, e.result)?;
             program_u32(f, FLAG_AREA + F_COMPLETE, 0)?;
-            return Ok(FlashbootOutcome::Failed(e.result));
+            return Ok(Some(FlashbootOutcome::Failed(e.result)));
         }
-        Err(_) => return Ok(FlashbootOutcome::Stuck),
+        Err(_) => return Ok(Some(FlashbootOutcome::Stuck)),
     };
     let image_num = images.len() as u32;
     if firmware_num > package::MAX_IMAGES
         || !(firmware_num == image_num || firmware_num + 1 == image_num)
     {
-        return Ok(FlashbootOutcome::Stuck);
+        return Ok(Some(FlashbootOutcome::Stuck));
     }
-    let mut temp = result::NONE;
-    let mut failed: Option<u32> = None;
     let mut fw_idx = 0usize;
     for img in &images {
         if img.id == NV_IMAGE_ID {
@@ -368,7 +509,7 @@ fn flashboot_inner(f: &mut Flash) -> Result<FlashbootOutcome, FlashError> {
         let target = match img.id {
             package::APP_IMAGE_ID => flash::partition(sdk::PARTITION_APP_IMAGE),
             package::FLASHBOOT_IMAGE_ID => flash::partition(sdk::PARTITION_FLASH_BOOT_IMAGE),
-            HILINK_IMAGE_ID => Some((0x3F_3000, 0)),
+            // No partition in the default table: flashboot skips it, as an unknown id.
             _ => continue,
         };
         let flags = f.read_vec(fw_flag_addr(idx), 3);
@@ -376,52 +517,73 @@ fn flashboot_inner(f: &mut Flash) -> Result<FlashbootOutcome, FlashError> {
         if flags[k] == 0xFF {
             f.program(fw_flag_addr(idx) + k as u32, &[0x0F])?;
         }
-        let outcome = install(f, img, target);
-        match outcome? {
-            Ok(()) => {
-                f.program(fw_flag_addr(idx) + k as u32, &vec![0; 3 - k])?;
-            }
-            Err(reason) => {
+        match install(f, img, target, wd)? {
+            Install::Done => f.program(fw_flag_addr(idx) + k as u32, &vec![0; 3 - k])?,
+            Install::WatchdogReset => return Ok(Some(FlashbootOutcome::Watchdog)),
+            Install::Failed(reason) => {
                 f.program(fw_flag_addr(idx) + k as u32, &[0])?;
-                temp = if k == 2 { result::RETRY_ALL_FAILED } else { reason };
-                failed = Some(reason);
-                break;
+                if k < 2 {
+                    // Retried at the next boot.
+                    return Ok(Some(FlashbootOutcome::Retry(reason)));
+                }
+                // The third failure: the upgrade ends here; later images are never tried.
+                program_u32(f, FLAG_AREA + F_RESULT, result::RETRY_ALL_FAILED)?;
+                program_u32(f, FLAG_AREA + F_COMPLETE, 0)?;
+                return Ok(Some(FlashbootOutcome::Failed(result::RETRY_ALL_FAILED)));
             }
         }
+        if !wd.kick() {
+            return Ok(Some(FlashbootOutcome::Watchdog));
+        }
     }
-    let all_done = (0..firmware_num as usize).all(|i| f.read_vec(fw_flag_addr(i), 3) == [0; 3]);
-    if all_done {
-        let res = if failed.is_none() { result::UPDATE_SUCCESS } else { temp };
-        program_u32(f, FLAG_AREA + F_RESULT, res)?;
+    let done = |f: &mut Flash, i: usize| f.read_vec(fw_flag_addr(i), 3) == [0; 3];
+    if (0..firmware_num as usize).all(|i| done(f, i)) {
+        program_u32(f, FLAG_AREA + F_RESULT, result::UPDATE_SUCCESS)?;
         program_u32(f, FLAG_AREA + F_COMPLETE, 0)?;
-        f.sync();
-        return Ok(if res == result::UPDATE_SUCCESS {
-            FlashbootOutcome::Installed
-        } else {
-            FlashbootOutcome::Failed(res)
-        });
+        return Ok(Some(FlashbootOutcome::Installed));
     }
-    f.sync();
-    Ok(FlashbootOutcome::Retry(failed.unwrap_or(temp)))
+    // Images were skipped: the upgrade is only half done, and stays so.
+    if u32_at(f, FLAG_AREA + F_COMPLETE) != HALF_FLAG {
+        program_u32(f, FLAG_AREA + F_COMPLETE, HALF_FLAG)?;
+    }
+    Ok(Some(FlashbootOutcome::Incomplete))
 }
 
-/// Installs one verified image: `Ok(Err(result))` when the attempt fails.
+/// `complete_flag` of an upgrade with images left out (`UPG_FINISH_HALF_FLAG`).
+const HALF_FLAG: u32 = 0xFFFF;
+
+enum Install {
+    Done,
+    Failed(u32),
+    WatchdogReset,
+}
+
+/// Installs one image: verifies it, erases the whole target partition, copies the image in
+/// 4 KiB pages (kicking the watchdog after each).
 fn install(
     f: &mut Flash,
     img: &package::ImageInfo,
     target: Option<(u32, u32)>,
-) -> Result<Result<(), u32>, FlashError> {
-    let Some((addr, size)) = target else { return Ok(Err(result::UPDATE_IMAGE_FAILED)) };
+    wd: &mut Watchdog,
+) -> Result<Install, FlashError> {
+    let Some((addr, size)) = target else {
+        return Ok(Install::Failed(result::UPDATE_IMAGE_FAILED));
+    };
     if img.decompress_flag == package::DECOMPRESS_ZIP {
         eprintln!("[ws63-sim] flashboot: LZMA-compressed images are not simulated");
-        return Ok(Err(result::DECOMPRESS_IMAGE_FAILED));
+        return Ok(Install::Failed(result::DECOMPRESS_IMAGE_FAILED));
     }
     if img.decompress_flag == 0x4449_4646 {
-        return Ok(Err(result::UPDATE_IMAGE_FAILED));
+        return Ok(Install::Failed(result::UPDATE_IMAGE_FAILED));
+    }
+    if !wd.spend(|t| t.erase_time(addr, size)) {
+        // The watchdog fires during the erase: half of it happened.
+        f.erase(addr, size / 2)?;
+        return Ok(Install::WatchdogReset);
     }
     f.erase(addr, size)?;
     if size < img.data_len {
-        return Ok(Err(result::UPDATE_IMAGE_FAILED));
+        return Ok(Install::Failed(result::UPDATE_IMAGE_FAILED));
     }
     let mut done = 0u32;
     while done < img.data_len {
@@ -429,14 +591,51 @@ fn install(
         let chunk = f.read_vec(FOTA_BASE + img.data_offset + done, n as usize);
         f.program(addr + done, &chunk)?;
         done += n;
+        if !wd.spend(|t| t.program_time(addr + done - n, n as usize)) || !wd.kick() {
+            return Ok(Install::WatchdogReset);
+        }
     }
-    Ok(Ok(()))
+    Ok(Install::Done)
 }
 
-/// The version of the app installed in the app partition, if it is a simulator image.
+/// Flashboot's check of the app at every boot: the image must be whole (its code hash, as
+/// `verify_image_body` checks `code_area_hash`). When it is not ("VE"), the "fix app" path:
+/// from the fourth such boot to the sixth, if the FOTA partition still holds a valid package,
+/// its upgrade is requested again (status region reset, then the request's flags).
+fn app_check(f: &mut Flash, counters: &mut BootCounters) -> Result<Option<String>, FlashError> {
+    if let Some(v) = installed_version(f) {
+        return Ok(Some(v));
+    }
+    eprintln!("[ws63-sim] flashboot: VE (the app partition holds no intact app)");
+    let tries = counters.fix_app;
+    counters.fix_app = (counters.fix_app + 1).min(15);
+    if (3..6).contains(&tries) {
+        let valid = package::verify(&mut |off, len| f.read_vec(FOTA_BASE + off, len));
+        if let Ok(images) = valid {
+            eprintln!("[ws63-sim] flashboot: Try fota fix app.");
+            let len = u32_at(f, FLAG_AREA + F_LEN);
+            let firmware_num = images.iter().filter(|i| i.id != NV_IMAGE_ID).count() as u32;
+            f.erase(FLAG_REGION.0, FLAG_REGION.1)?;
+            program_u32(f, FLAG_AREA + F_BEFORE, 0)?;
+            program_u32(f, FLAG_AREA + F_LEN, len)?;
+            program_u32(f, FLAG_AREA + F_HEAD, HEAD_MAGIC)?;
+            program_u32(f, FLAG_AREA + F_FW_NUM, firmware_num)?;
+            program_u32(f, FLAG_AREA + F_END, END_MAGIC)?;
+        }
+    }
+    Ok(None)
+}
+
+/// The version of the app installed in the app partition, if it holds an intact simulator
+/// image (what flashboot's check of the app needs).
 pub fn installed_version(f: &mut Flash) -> Option<String> {
-    let (addr, _) = flash::partition(sdk::PARTITION_APP_IMAGE)?;
-    package::sim_image_version(&f.read_vec(addr, 32))
+    let (addr, size) = flash::partition(sdk::PARTITION_APP_IMAGE)?;
+    let header = f.read_vec(addr, package::SIM_IMAGE_HEADER_LEN);
+    let len = package::sim_image_code_len(&header)?;
+    if len > size as usize - package::SIM_IMAGE_HEADER_LEN {
+        return None;
+    }
+    package::sim_image_version(&f.read_vec(addr, package::SIM_IMAGE_HEADER_LEN + len))
 }
 
 /// Writes a simulator app image of `version` into the app partition (a factory-fresh board).

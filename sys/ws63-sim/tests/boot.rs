@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use ws63_sdk_sys as sdk;
 use ws63_sim::package;
 use ws63_sim::supervisor::{FirmwareEnv, RunEnd, Supervisor};
-use ws63_sim::upgrade::FlashbootOutcome;
+use ws63_sim::upgrade::FlashbootOutcome::{self, Installed, NoUpgrade, PowerCut};
 
 const SCRIPT: &str = "WS63SIM_TEST_SCRIPT";
 
@@ -25,7 +25,8 @@ fn child_firmware() {
         let pkg = std::fs::read(path).unwrap();
         // SAFETY: plain SDK calls with valid buffers.
         unsafe {
-            assert_eq!(sdk::ws63_upg_init(), sdk::ERRCODE_SUCC);
+            // The SDK's main() has initialised the upgrade module already.
+            assert_eq!(sdk::ws63_upg_init(), sdk::ERRCODE_UPG_ALREADY_INIT);
             let mut info = sdk::upg_prepare_info_t { package_len: pkg.len() as u32 };
             assert_eq!(sdk::uapi_upg_prepare(&mut info), sdk::ERRCODE_SUCC);
             for (i, c) in pkg.chunks(4096).enumerate() {
@@ -83,8 +84,8 @@ impl Bench {
         self.dir.join(name)
     }
 
-    /// Boots and reports the version the firmware saw.
-    fn report(&self, board: &mut Supervisor) -> (FlashbootOutcome, String) {
+    /// Boots and reports what flashboot did (each run) and the version the firmware saw.
+    fn report(&self, board: &mut Supervisor) -> (Vec<FlashbootOutcome>, String) {
         let out = self.file("report.txt");
         let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
         assert_eq!(rec.end, RunEnd::Exited(0));
@@ -107,12 +108,13 @@ fn write_pkg(path: &Path, pkg: &[u8]) -> String {
 fn an_ota_reboots_into_the_new_version() {
     let b = Bench::new("ok");
     let mut board = Supervisor::new(&b.file("board.flash"), "1.0.0");
-    assert_eq!(b.report(&mut board), (FlashbootOutcome::NoUpgrade, "1.0.0".into()));
+    assert_eq!(b.report(&mut board), (vec![NoUpgrade], "1.0.0".into()));
     let ota = write_pkg(&b.file("pkg"), &package::build_app("1.0.1", 30_000));
     let rec = board.boot(&mut spawn(ota)).unwrap();
     assert_eq!(rec.end, RunEnd::Reboot, "request_upgrade(true) reboots");
-    assert_eq!(b.report(&mut board), (FlashbootOutcome::Installed, "1.0.1".into()));
-    assert_eq!(b.report(&mut board), (FlashbootOutcome::NoUpgrade, "1.0.1".into()));
+    // Flashboot installs, resets, then starts the new app.
+    assert_eq!(b.report(&mut board), (vec![Installed, NoUpgrade], "1.0.1".into()));
+    assert_eq!(b.report(&mut board), (vec![NoUpgrade], "1.0.1".into()));
     assert_eq!(board.installed_version().unwrap().as_deref(), Some("1.0.1"));
 }
 
@@ -135,14 +137,17 @@ fn a_bad_package_is_refused_and_the_old_version_keeps_booting() {
     for bad in [package::flip_bit(&good, 8 * 20_000), package::truncate(&good, 20_000)] {
         let rec = board.boot(&mut spawn(write_pkg(&b.file("pkg"), &bad))).unwrap();
         assert_eq!(rec.end, RunEnd::Exited(3), "request_upgrade returned ERRCODE_FAIL");
-        assert_eq!(b.report(&mut board), (FlashbootOutcome::NoUpgrade, "1.0.0".into()));
+        assert_eq!(b.report(&mut board), (vec![NoUpgrade], "1.0.0".into()));
     }
 }
 
-/// Flash operations of the firmware-side OTA: prepare (2 erases, 3 flag writes), the package
-/// writes, request (2 flag writes).
+/// Flash operations of the firmware-side OTA: prepare (the package's and the status region's
+/// erase blocks, 3 flag writes), the package writes, request (2 flag writes).
 fn firmware_writes(pkg_len: usize) -> u64 {
-    5 + pkg_len.div_ceil(4096) as u64 + 2
+    use ws63_sim::{flash::greedy_blocks, upgrade};
+    let erases = greedy_blocks(upgrade::FOTA_BASE, pkg_len as u32).count()
+        + greedy_blocks(upgrade::FLAG_REGION.0, upgrade::FLAG_REGION.1).count();
+    erases as u64 + 3 + pkg_len.div_ceil(4096) as u64 + 2
 }
 
 #[test]
@@ -161,11 +166,7 @@ fn a_power_cut_at_any_write_of_the_download_leaves_the_old_version_booting() {
         assert_eq!(version, "1.0.0", "cut at write {cut}: flashboot {fb:?}");
         // The board is still good for an OTA.
         assert_eq!(board.boot(&mut spawn(ota.clone())).unwrap().end, RunEnd::Reboot);
-        assert_eq!(
-            b.report(&mut board),
-            (FlashbootOutcome::Installed, "2.0.0".into()),
-            "cut {cut}"
-        );
+        assert_eq!(b.report(&mut board), (vec![Installed, NoUpgrade], "2.0.0".into()), "cut {cut}");
         std::fs::remove_file(flash).unwrap();
     }
     // One write past the last is no cut at all: the count above covers every write.
@@ -190,11 +191,7 @@ fn a_power_cut_during_flashboots_install_is_retried_and_never_boots_a_broken_ima
         board.next_flashboot_faults.power_cut_at_write = Some(cut);
         let out = b.file("report.txt");
         let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
-        assert_eq!(
-            (rec.flashboot, rec.end),
-            (FlashbootOutcome::PowerCut, RunEnd::PowerCut),
-            "cut {cut}"
-        );
+        assert_eq!((rec.flashboot, rec.end), (vec![PowerCut], RunEnd::PowerCut), "cut {cut}");
         let (fb, version) = b.report(&mut board);
         assert_eq!(version, "3.0.0", "cut {cut}: flashboot {fb:?}");
         assert_eq!(board.last_upgrade_result().unwrap(), Some(package::result::UPDATE_SUCCESS));

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use ws63_sdk_sys as sdk;
 use ws63_sim::package;
-use ws63_sim::upgrade::{self, FlashbootOutcome};
+use ws63_sim::upgrade::{self, FlashbootOutcome, FlashbootOutcome::*};
 
 fn fresh_board(name: &str) -> (std::sync::MutexGuard<'static, ()>, PathBuf) {
     let g = ws63_sim::test_lock();
@@ -59,6 +59,12 @@ fn download(bytes: &[u8], len: u32) -> sdk::errcode_t {
 
 fn flash<R>(f: impl FnOnce(&mut ws63_sim::flash::Flash) -> R) -> R {
     ws63_sim::flash::with(|fl| Ok(f(fl))).unwrap()
+}
+
+/// A reset of the chip: flashboot runs (and resets) until it starts the app. What each run
+/// did, and the app's version.
+fn reset() -> (Vec<FlashbootOutcome>, Option<String>) {
+    flash(upgrade::flashboot_until_app)
 }
 
 #[test]
@@ -147,12 +153,15 @@ fn a_valid_package_is_requested_then_installed_by_flashboot() {
     }
     assert!(flash(upgrade::pending));
     assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.0"));
-    assert_eq!(flash(upgrade::flashboot), FlashbootOutcome::Installed);
-    assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.1"));
+    // Flashboot installs and resets; at its next run it finds nothing to do and starts the
+    // new app.
+    assert_eq!(reset(), (vec![Installed, NoUpgrade], Some("1.0.1".into())));
     assert_eq!(flash(upgrade::last_result), Some(package::result::UPDATE_SUCCESS));
-    // The next boot has nothing to do, and the app sees NONE (flashboot consumed the result).
-    assert_eq!(flash(upgrade::flashboot), FlashbootOutcome::NoUpgrade);
+    // Flashboot's own init consumed the result: the app sees NONE (as on the chip, where the
+    // app never hears UPG_STATUS_SUCC); the result stays readable.
     assert_eq!(status_after_reboot(), sdk::UPG_STATUS_NONE);
+    assert_eq!(flash(upgrade::last_result), Some(package::result::UPDATE_SUCCESS));
+    assert_eq!(reset(), (vec![NoUpgrade], Some("1.0.1".into())));
     std::fs::remove_file(p).unwrap();
 }
 
@@ -169,8 +178,7 @@ fn corrupted_and_truncated_packages_are_refused_and_the_old_image_stays() {
     for (what, bytes, len) in cases {
         assert_eq!(download(&bytes, len), sdk::ERRCODE_FAIL, "{what}");
         assert!(!flash(upgrade::pending), "{what}: not marked for flashboot");
-        assert_eq!(flash(upgrade::flashboot), FlashbootOutcome::NoUpgrade);
-        assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.0"), "{what}");
+        assert_eq!(reset(), (vec![NoUpgrade], Some("1.0.0".into())), "{what}");
     }
     std::fs::remove_file(p).unwrap();
 }
@@ -184,13 +192,11 @@ fn flashboot_verifies_again_and_keeps_the_old_image_if_the_package_changed() {
     let at = upgrade::FOTA_BASE + 5000;
     flash(|f| f.program(at, &[0x00])).unwrap();
     assert_eq!(
-        flash(upgrade::flashboot),
-        FlashbootOutcome::Failed(package::result::VERIFY_IMAGE_FAILED)
+        reset(),
+        (vec![Failed(package::result::VERIFY_IMAGE_FAILED), NoUpgrade], Some("1.0.0".into()))
     );
-    assert_eq!(flash(upgrade::installed_version).as_deref(), Some("1.0.0"));
     assert_eq!(flash(upgrade::last_result), Some(package::result::VERIFY_IMAGE_FAILED));
-    assert_eq!(status_after_reboot(), sdk::UPG_STATUS_FAIL, "the app hears of it once");
-    assert_eq!(status_after_reboot(), sdk::UPG_STATUS_NONE);
+    assert_eq!(status_after_reboot(), sdk::UPG_STATUS_NONE, "flashboot consumed the result");
     std::fs::remove_file(p).unwrap();
 }
 
@@ -201,11 +207,13 @@ fn injected_flash_write_errors_surface_as_the_sdks_codes() {
     // SAFETY: plain API calls.
     unsafe {
         sdk::ws63_upg_init();
+        // No A/B in this build: the flash controller's code comes back unchanged.
         ws63_sim::faults::Faults { flash_write_error_at: Some(1), ..Default::default() }.install();
-        assert_eq!(prepare(pkg.len() as u32), sdk::ERRCODE_UPG_FLASH_ERASE_ERROR);
-        ws63_sim::faults::Faults { flash_write_error_at: Some(6), ..Default::default() }.install();
-        assert_eq!(prepare(pkg.len() as u32), sdk::ERRCODE_SUCC, "2 erases + 3 flag writes");
-        assert_eq!(write(0, &pkg[..1000]), sdk::ERRCODE_UPG_FLASH_WRITE_ERROR);
+        assert_eq!(prepare(pkg.len() as u32), sdk::ERRCODE_SFC_FLASH_TIMEOUT_WAIT_READY);
+        // 3000 bytes: one sector; the status region: three; then three flag writes.
+        ws63_sim::faults::Faults { flash_write_error_at: Some(8), ..Default::default() }.install();
+        assert_eq!(prepare(pkg.len() as u32), sdk::ERRCODE_SUCC, "4 erases + 3 flag writes");
+        assert_eq!(write(0, &pkg[..1000]), sdk::ERRCODE_SFC_FLASH_TIMEOUT_WAIT_READY);
     }
     ws63_sim::faults::clear();
     std::fs::remove_file(p).unwrap();
