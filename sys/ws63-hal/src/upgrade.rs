@@ -46,11 +46,16 @@ pub struct ReadyUpgrade {
 }
 
 /// What the upgrade module reported at start-up (`uapi_upg_get_status`).
+///
+/// After flashboot has run an upgrade, the app never sees its outcome here: flashboot resets
+/// after the upgrade step, and its own init at the next boot consumes the one-shot "version
+/// changed" flag, so the app finds `None`. (The firmware learns that an OTA worked from the
+/// version it runs.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// The last upgrade succeeded.
+    /// An upgrade's outcome was still unread: it succeeded.
     Succeeded,
-    /// The last upgrade failed.
+    /// An upgrade's outcome was still unread: it failed.
     Failed,
     /// An upgrade is pending or in progress.
     Updating,
@@ -82,8 +87,9 @@ pub fn status() -> Result<Status, Error> {
 }
 
 impl Upgrade {
-    /// Takes the one upgrade, initialising the SDK's upgrade module (which the SDK's `main()`
-    /// does not do) on first use.
+    /// Takes the one upgrade. The SDK's `main()` has initialised the upgrade module already
+    /// in this build (`ERRCODE_UPG_ALREADY_INIT` is the normal answer); an image whose
+    /// `main()` does not is initialised here.
     ///
     /// # Errors
     /// [`Error::Busy`] while another upgrade exists; the SDK's code if init fails.

@@ -91,6 +91,29 @@ fn a_mutex_excludes_and_times_out() {
 }
 
 #[test]
+fn a_relock_by_the_holder_is_refused_although_the_kernel_mutex_is_recursive() {
+    let m = Arc::new(Mutex::new(vec![1u32]).unwrap());
+    let mut g = m.lock().unwrap();
+    // LiteOS (and the board) lets the owner in again; the wrapper must not hand out a
+    // second guard (a second `&mut`).
+    assert!(matches!(m.lock(), Err(Error::WouldDeadlock)));
+    assert!(matches!(m.lock_timeout(Some(Duration::ZERO)), Err(Error::WouldDeadlock)));
+    g.push(2);
+    // The refused relocks left the kernel mutex held exactly once: after the guard goes,
+    // another thread gets it at once.
+    drop(g);
+    let m2 = m.clone();
+    let seen = std::thread::spawn(move || m2.lock_timeout(Some(Duration::ZERO)).map(|g| g.clone()))
+        .join()
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen, [1, 2]);
+    // And this thread can lock it again.
+    m.lock().unwrap().push(3);
+    assert_eq!(m.lock().unwrap().len(), 3);
+}
+
+#[test]
 fn a_queue_moves_owned_values_in_order_and_drops_what_is_left() {
     let drops = Arc::new(AtomicUsize::new(0));
     let q: Queue<(String, Tracked)> = Queue::new(2).unwrap();

@@ -134,17 +134,38 @@ pub fn sim_image_version(image: &[u8]) -> Option<String> {
     ws63_rt::version::parse(code).map(str::to_string)
 }
 
+/// One image of a package to build.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageSpec<'a> {
+    /// The image id.
+    pub id: u32,
+    /// Its data (stored as is, zero-padded to 16).
+    pub data: &'a [u8],
+    /// `decompress_flag` of its header (0: a raw image; [`DECOMPRESS_ZIP`]: LZMA).
+    pub decompress_flag: u32,
+}
+
 /// Builds a SHA-256-mode package of `images` (id, data), with `version` in `user_defined`.
 ///
 /// # Panics
 /// If `version` is longer than [`MAX_VERSION_LEN`].
 pub fn build(version: &str, images: &[(u32, &[u8])]) -> Vec<u8> {
+    let specs: Vec<ImageSpec<'_>> =
+        images.iter().map(|(id, data)| ImageSpec { id: *id, data, decompress_flag: 0 }).collect();
+    build_images(version, &specs)
+}
+
+/// Builds a SHA-256-mode package of `images`, with `version` in `user_defined`.
+///
+/// # Panics
+/// If `version` is longer than [`MAX_VERSION_LEN`].
+pub fn build_images(version: &str, images: &[ImageSpec<'_>]) -> Vec<u8> {
     assert!(version.len() <= MAX_VERSION_LEN, "version longer than 16 bytes");
     let n = images.len();
     let table_len = align16(n * HASH_NODE_LEN);
     let mut pkg = vec![0u8; HEADER_LEN + table_len];
     let mut nodes = Vec::new();
-    for (id, data) in images {
+    for ImageSpec { id, data, decompress_flag } in images {
         let hdr_off = pkg.len();
         let padded = align16(data.len());
         let mut hdr = [0u8; IMAGE_HEADER_LEN];
@@ -156,6 +177,7 @@ pub fn build(version: &str, images: &[(u32, &[u8])]) -> Vec<u8> {
         body.resize(padded, 0);
         hdr[0x10..0x30].copy_from_slice(&sha(&body));
         put(&mut hdr, 0x54, data.len() as u32);
+        put(&mut hdr, 0x60, *decompress_flag);
         nodes.push((*id, hdr_off as u32, (IMAGE_HEADER_LEN + padded) as u32, sha(&hdr)));
         pkg.extend_from_slice(&hdr);
         pkg.extend_from_slice(&body);

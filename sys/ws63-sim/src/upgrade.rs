@@ -569,20 +569,18 @@ fn install(
     let Some((addr, size)) = target else {
         return Ok(Install::Failed(result::UPDATE_IMAGE_FAILED));
     };
-    if img.decompress_flag == package::DECOMPRESS_ZIP {
-        eprintln!("[ws63-sim] flashboot: LZMA-compressed images are not simulated");
-        return Ok(Install::Failed(result::DECOMPRESS_IMAGE_FAILED));
-    }
-    if img.decompress_flag == 0x4449_4646 {
-        return Ok(Install::Failed(result::UPDATE_IMAGE_FAILED));
-    }
+    // The whole target partition is erased first, whatever follows.
     if !wd.spend(|t| t.erase_time(addr, size)) {
         // The watchdog fires during the erase: half of it happened.
         f.erase(addr, size / 2)?;
         return Ok(Install::WatchdogReset);
     }
     f.erase(addr, size)?;
-    if size < img.data_len {
+    if img.decompress_flag == package::DECOMPRESS_ZIP {
+        eprintln!("[ws63-sim] flashboot: LZMA-compressed images are not simulated");
+        return Ok(Install::Failed(result::DECOMPRESS_IMAGE_FAILED));
+    }
+    if img.decompress_flag == 0x4449_4646 || size < img.data_len {
         return Ok(Install::Failed(result::UPDATE_IMAGE_FAILED));
     }
     let mut done = 0u32;

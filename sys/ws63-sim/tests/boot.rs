@@ -198,3 +198,91 @@ fn a_power_cut_during_flashboots_install_is_retried_and_never_boots_a_broken_ima
         std::fs::remove_file(flash).unwrap();
     }
 }
+
+/// The flashboot partition's bytes.
+fn flashboot_partition(path: &Path) -> Vec<u8> {
+    let (addr, size) =
+        ws63_sim::flash::partition(ws63_sdk_sys::PARTITION_FLASH_BOOT_IMAGE).unwrap();
+    ws63_sim::flash::Flash::open(path).unwrap().read_vec(addr, size as usize)
+}
+
+#[test]
+fn an_image_that_fails_three_times_ends_the_upgrade_and_the_board_cannot_boot() {
+    use ws63_sim::upgrade::FlashbootOutcome::{AppInvalid, Failed, Retry};
+    let b = Bench::new("retry");
+    let flash = b.file("board.flash");
+    let mut board = Supervisor::new(&flash, "1.0.0");
+    assert_eq!(b.report(&mut board).1, "1.0.0");
+    let flashboot_before = flashboot_partition(&flash);
+    // An application image flashboot cannot install (a compressed image whose data is no
+    // LZMA stream), then a flashboot image: the package itself verifies.
+    let junk = vec![0x5Au8; 8000];
+    let fb_image = vec![0x11u8; 4000];
+    let pkg = package::build_images(
+        "2.0.0",
+        &[
+            package::ImageSpec {
+                id: package::APP_IMAGE_ID,
+                data: &junk,
+                decompress_flag: package::DECOMPRESS_ZIP,
+            },
+            package::ImageSpec {
+                id: package::FLASHBOOT_IMAGE_ID,
+                data: &fb_image,
+                decompress_flag: 0,
+            },
+        ],
+    );
+    let rec = board.boot(&mut spawn(write_pkg(&b.file("pkg"), &pkg))).unwrap();
+    assert_eq!(rec.end, RunEnd::Reboot);
+    let out = b.file("after.txt");
+    let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
+    let fails = package::result::DECOMPRESS_IMAGE_FAILED;
+    // Three attempts, one per reset, and no app in between; the third ends the upgrade.
+    assert_eq!(rec.flashboot[..3], [Retry(fails), Retry(fails), Failed(13)], "{rec:?}");
+    // The app partition was erased by the attempts: nothing can start. Flashboot keeps
+    // resetting (asking twice to install the package again, which fails again) until its
+    // reset counter stops it.
+    assert!(rec.flashboot[3..].contains(&AppInvalid), "{rec:?}");
+    assert!(!rec.flashboot.contains(&NoUpgrade), "no app ran: {rec:?}");
+    assert_eq!((rec.version, rec.end), (None, RunEnd::Halted));
+    assert_eq!(rec.flashboot.len(), usize::from(ws63_sim::upgrade::RESET_MAX) + 1);
+    assert!(!out.exists(), "the firmware never ran");
+    // The flashboot image after the failed one was never installed.
+    assert_eq!(flashboot_partition(&flash), flashboot_before);
+    assert_eq!(board.installed_version().unwrap(), None);
+    // A power cycle does not mend it.
+    let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
+    assert_eq!(rec.end, RunEnd::Halted);
+}
+
+#[test]
+fn an_image_flashboot_does_not_install_leaves_the_upgrade_unfinished_for_ever() {
+    use ws63_sim::upgrade::FlashbootOutcome::Incomplete;
+    let b = Bench::new("unknown");
+    let mut board = Supervisor::new(&b.file("board.flash"), "1.0.0");
+    let app = package::sim_app_image("2.0.0", 6000);
+    let pkg = package::build("2.0.0", &[(package::APP_IMAGE_ID, &app), (0x1234_5678, &[7u8; 64])]);
+    assert_eq!(board.boot(&mut spawn(write_pkg(&b.file("pkg"), &pkg))).unwrap().end, RunEnd::Reboot);
+    let out = b.file("report.txt");
+    let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
+    // The app is copied, the unknown image skipped: the upgrade is never complete, every
+    // boot runs it again and resets, until flashboot halts.
+    assert!(rec.flashboot.iter().all(|o| *o == Incomplete), "{rec:?}");
+    assert_eq!((rec.version, rec.end), (None, RunEnd::Halted));
+    assert!(!out.exists(), "the firmware never ran");
+}
+
+#[test]
+fn a_board_whose_app_partition_is_empty_is_not_repaired() {
+    let b = Bench::new("empty-app");
+    let flash = b.file("board.flash");
+    let mut board = Supervisor::new(&flash, "1.0.0");
+    assert_eq!(b.report(&mut board).1, "1.0.0");
+    let (addr, size) = ws63_sim::flash::partition(ws63_sdk_sys::PARTITION_APP_IMAGE).unwrap();
+    ws63_sim::flash::Flash::open(&flash).unwrap().erase(addr, size).unwrap();
+    let out = b.file("report.txt");
+    let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
+    assert_eq!((rec.version, rec.end), (None, RunEnd::Halted));
+    assert_eq!(board.installed_version().unwrap(), None, "no factory image appears");
+}
