@@ -119,7 +119,7 @@ fn hostile_commands_are_answered_or_ignored_and_the_gateway_keeps_serving() {
     let deep = "[".repeat(3000);
     let cases: Vec<(&str, String, &str)> = vec![
         ("h1", huge, "payload_too_large"),
-        ("h2", deep, "malformed_json"),
+        ("h2", deep, "nesting_too_deep"),
         ("h3", "\u{0}\u{1}\u{2}".into(), "malformed_json"),
         ("h4", r#"{"command_name":"ota_upgrade","paras":{"version":"1.0.1","size":1e99}}"#.into(), "bad_request"),
         ("h5", r#"{"command_name":"ota_upgrade","paras":{"version":"1.0.1","url":"file:///etc/passwd"}}"#.into(), "bad_request"),

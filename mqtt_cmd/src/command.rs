@@ -44,6 +44,8 @@ pub enum ParseError {
     TooLarge(usize),
     /// Not JSON (or not UTF-8).
     Malformed,
+    /// Arrays and objects nested deeper than [`crate::json::MAX_DEPTH`].
+    TooDeep,
     /// JSON, but not an object with a string `command_name` and an object `paras`; the
     /// command's name when it had one.
     BadShape(Option<String>, &'static str),
@@ -55,6 +57,7 @@ impl ParseError {
         match self {
             ParseError::TooLarge(_) => "payload_too_large",
             ParseError::Malformed => "malformed_json",
+            ParseError::TooDeep => "nesting_too_deep",
             ParseError::BadShape(..) => "bad_request",
         }
     }
@@ -66,6 +69,10 @@ impl ParseError {
                 ("unknown".to_string(), Some(format!("{n} bytes, at most {MAX_PAYLOAD}")))
             }
             ParseError::Malformed => ("unknown".to_string(), None),
+            ParseError::TooDeep => (
+                "unknown".to_string(),
+                Some(format!("more than {} levels of nesting", crate::json::MAX_DEPTH)),
+            ),
             ParseError::BadShape(name, why) => {
                 (name.clone().unwrap_or_else(|| "unknown".into()), Some((*why).to_string()))
             }
@@ -81,6 +88,9 @@ impl ParseError {
 pub fn parse(payload: &[u8]) -> Result<Command, ParseError> {
     if payload.len() > MAX_PAYLOAD {
         return Err(ParseError::TooLarge(payload.len()));
+    }
+    if crate::json::too_deep(payload) {
+        return Err(ParseError::TooDeep);
     }
     let v: Value = serde_json::from_slice(payload).map_err(|_| ParseError::Malformed)?;
     let Value::Object(mut obj) = v else {
@@ -275,11 +285,13 @@ mod tests {
             ParseError::Malformed.response().to_json(),
             r#"{"result_code":1,"response_name":"unknown","paras":{"result":"bad_request","reason":"malformed_json"}}"#
         );
-        // Deep nesting is refused by serde_json's recursion limit, not a stack overflow.
+        // Deep nesting is refused before serde_json recurses into it (its own limit, 128
+        // levels, is more than a chip thread's stack holds).
         let deep = "[".repeat(5000);
         assert_eq!(parse(deep.as_bytes()).unwrap_err(), ParseError::TooLarge(5000));
         let deep = "[".repeat(200) + &"]".repeat(200);
-        assert_eq!(parse(deep.as_bytes()).unwrap_err(), ParseError::Malformed);
+        assert_eq!(parse(deep.as_bytes()).unwrap_err(), ParseError::TooDeep);
+        assert_eq!(ParseError::TooDeep.reason(), "nesting_too_deep");
         // Strings with quotes and control characters are escaped in responses.
         let r = Response::failed("a\"b", "x", "y", Some("line\nbreak".into())).to_json();
         assert!(serde_json::from_str::<Value>(&r).is_ok(), "{r}");

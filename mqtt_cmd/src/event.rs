@@ -70,6 +70,9 @@ pub fn parse(payload: &[u8]) -> Result<Vec<Event>, ParseError> {
     if payload.len() > MAX_PAYLOAD {
         return Err(ParseError::TooLarge(payload.len()));
     }
+    if crate::json::too_deep(payload) {
+        return Err(ParseError::TooDeep);
+    }
     let v: Value = serde_json::from_slice(payload).map_err(|_| ParseError::Malformed)?;
     let services = v
         .get("services")

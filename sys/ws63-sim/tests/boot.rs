@@ -263,7 +263,10 @@ fn an_image_flashboot_does_not_install_leaves_the_upgrade_unfinished_for_ever() 
     let mut board = Supervisor::new(&b.file("board.flash"), "1.0.0");
     let app = package::sim_app_image("2.0.0", 6000);
     let pkg = package::build("2.0.0", &[(package::APP_IMAGE_ID, &app), (0x1234_5678, &[7u8; 64])]);
-    assert_eq!(board.boot(&mut spawn(write_pkg(&b.file("pkg"), &pkg))).unwrap().end, RunEnd::Reboot);
+    assert_eq!(
+        board.boot(&mut spawn(write_pkg(&b.file("pkg"), &pkg))).unwrap().end,
+        RunEnd::Reboot
+    );
     let out = b.file("report.txt");
     let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
     // The app is copied, the unknown image skipped: the upgrade is never complete, every
