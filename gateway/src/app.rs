@@ -61,11 +61,13 @@ pub trait Platform {
     fn ota_reported(&mut self);
 }
 
-/// The version the OTA in progress (or last started) targets, for its reports.
+/// What a command handler needs: the board, the configuration, and the version the OTA in
+/// progress (or last started) targets, for its reports (kept across reconnections: an OTA
+/// goes on while the gateway rejoins the network).
 struct Ctx<'p, P: Platform> {
     platform: &'p mut P,
     cfg: &'p Config,
-    ota_version: Option<String>,
+    ota_version: &'p mut Option<String>,
 }
 
 fn start(ctx: &mut Ctx<'_, impl Platform>, req: OtaRequest) -> Result<(), (String, String)> {
@@ -82,7 +84,7 @@ fn start(ctx: &mut Ctx<'_, impl Platform>, req: OtaRequest) -> Result<(), (Strin
     let version = req.version.clone();
     match ctx.platform.start_ota(req) {
         Ok(()) => {
-            ctx.ota_version = Some(version);
+            *ctx.ota_version = Some(version);
             Ok(())
         }
         Err(OtaError::Busy) => Err(("busy".into(), "an OTA is running".into())),
@@ -124,9 +126,10 @@ fn dispatcher<'h, P: Platform + 'h>() -> Dispatcher<'h, Ctx<'h, P>> {
 /// doubling up to 30 s while the broker cannot be reached or refuses us.
 pub fn run<P: Platform>(cfg: &Config, platform: &mut P) -> ! {
     let mut backoff = 1000u64;
+    let mut ota_version = None;
     loop {
         let mut connected = false;
-        if let Err(e) = serve(cfg, platform, &mut connected) {
+        if let Err(e) = serve(cfg, platform, &mut connected, &mut ota_version) {
             if connected {
                 backoff = 1000;
             }
@@ -140,7 +143,8 @@ pub fn run<P: Platform>(cfg: &Config, platform: &mut P) -> ! {
 }
 
 /// Joins WiFi (with retries) and serves one MQTT connection until it ends; `connected` says
-/// whether the session came up.
+/// whether the session came up; `ota_version` is the version the running OTA targets (it
+/// outlives the connection).
 ///
 /// # Errors
 /// Why the connection ended.
@@ -148,6 +152,7 @@ pub fn serve<P: Platform>(
     cfg: &Config,
     platform: &mut P,
     connected: &mut bool,
+    ota_version: &mut Option<String>,
 ) -> Result<(), String> {
     let mut backoff = 500u64;
     while let Err(e) = platform.join_wifi(&cfg.wifi) {
@@ -174,7 +179,7 @@ pub fn serve<P: Platform>(
     .map_err(e)?;
     log::info!(target: "gateway", "connected to {}:{} as {device}", cfg.mqtt.host, cfg.mqtt.port);
     *connected = true;
-    let mut ctx = Ctx { platform, cfg, ota_version: None };
+    let mut ctx = Ctx { platform, cfg, ota_version };
     let mut table = dispatcher::<P>();
     let mut last_percent: Option<u8> = None;
     loop {

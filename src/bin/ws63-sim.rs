@@ -128,6 +128,11 @@ struct RunArgs {
     /// Make the flash instant instead of taking the chip's time.
     #[arg(long)]
     no_flash_timing: bool,
+    /// The lab bench: a file the board watches for commands during its runs (`heap-spare
+    /// BYTES`, `heap-limit BYTES`, `wifi-drop MS`, one per line); it deletes the file when
+    /// done.
+    #[arg(long, value_name = "FILE")]
+    control: Option<PathBuf>,
     /// Faults of the first boot.
     #[command(flatten)]
     faults: Faults,
@@ -267,6 +272,7 @@ fn run(a: RunArgs) -> Result<(), String> {
         faults: a.faults,
         flash_timing: !a.no_flash_timing,
         heap_limit: a.heap_limit,
+        control: a.control,
         quiet: false,
     };
     let mut boots = 0;
@@ -298,6 +304,7 @@ struct BoardSpec {
     faults: Faults,
     flash_timing: bool,
     heap_limit: usize,
+    control: Option<PathBuf>,
     quiet: bool,
 }
 
@@ -313,6 +320,7 @@ fn boot_loop(
         .with_access_point(&spec.ap.0, &spec.ap.1)
         .with_flash_timing(spec.flash_timing);
     board.heap_limit = Some(spec.heap_limit);
+    board.control = spec.control.clone();
     board.next_faults = spec.faults;
     let settings_env: String = spec.settings.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     loop {
@@ -438,6 +446,7 @@ fn demo(verbose: bool) -> Result<(), String> {
         faults: Faults::default(),
         flash_timing: true,
         heap_limit: ws63_sim::heap::FIRMWARE_HEAP,
+        control: None,
         quiet: !verbose,
     };
     let (boot_tx, boot_rx) = std::sync::mpsc::channel();

@@ -76,8 +76,10 @@ pub extern "C" fn upg_reboot() {
     reboot()
 }
 
-/// `upg_watchdog_kick`: counted.
+/// `upg_watchdog_kick`: feeds the app's watchdog (`uapi_watchdog_kick`), counted.
 #[export_name = "ws63sim_upg_watchdog_kick"]
 pub extern "C" fn upg_watchdog_kick() {
+    crate::rtos::gate();
+    crate::rtos::watchdog::feed();
     WATCHDOG_KICKS.fetch_add(1, SeqCst);
 }

@@ -17,7 +17,8 @@
 //! - [`faults`]: power cuts, flash write errors, WiFi and DNS failures, refused threads;
 //! - [`fwserver`]: an HTTP firmware server with Range support and fault modes; [`broker`]:
 //!   an MQTT broker with an in-process client, the cloud side;
-//! - [`measure`]: heap and stack high-water marks for tests and benchmarks.
+//! - [`measure`]: heap and stack high-water marks for tests and benchmarks; [`control`]: the
+//!   lab bench, commands to a running board (a heap limit, a WiFi drop).
 //!
 //! On the host the `-sys` crates link every SDK function `f` as `ws63sim_f` (see
 //! `ws63-bindgen`), which is the name each function here is exported under; `printf` is the
@@ -31,6 +32,7 @@
 
 pub mod board;
 pub mod broker;
+pub mod control;
 pub mod faults;
 pub mod flash;
 pub mod fwserver;

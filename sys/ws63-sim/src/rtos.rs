@@ -923,9 +923,10 @@ pub mod watchdog {
     //! The board counts the firmware threads that could run: a thread counts from its start
     //! to its end, except while it waits inside a kernel or SDK call that blocks (a delay, a
     //! wait on a mutex, semaphore or queue, a socket waiting for the network). When none
-    //! counts, idle runs and feeds the watchdog. Work the SDK does on the CPU (the flash
-    //! driver's erases and writes) counts as running, as on the chip. [`longest_busy`] is the
-    //! longest stretch without idle; with [`arm`], a stretch of the period resets the board.
+    //! counts, idle runs and feeds the watchdog; `upg_watchdog_kick` (which the upgrade
+    //! writes call) feeds it too ([`feed`]). Work the SDK does on the CPU (the flash driver's
+    //! erases and writes) counts as running, as on the chip. [`longest_busy`] is the longest
+    //! stretch without a feed; with [`arm`], a stretch of the period resets the board.
 
     use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
     use std::sync::Mutex;
@@ -1000,6 +1001,16 @@ pub mod watchdog {
         let s = state();
         let now = s.busy_since.map_or(Duration::ZERO, |t| t.elapsed());
         s.longest.max(now)
+    }
+
+    /// The watchdog is fed directly (the SDK's `upg_watchdog_kick` does, as the upgrade
+    /// writes call it): the stretch without a feed starts again.
+    pub fn feed() {
+        let mut s = state();
+        if let Some(t) = s.busy_since {
+            s.longest = s.longest.max(t.elapsed());
+            s.busy_since = Some(Instant::now());
+        }
     }
 
     /// Starts over: the longest stretch is forgotten.

@@ -24,6 +24,8 @@ const ENV_BOOT: &str = "WS63SIM_BOOT";
 const ENV_VERSION: &str = "WS63SIM_VERSION";
 const ENV_TIMING: &str = "WS63SIM_FLASH_TIMING";
 const ENV_HEAP: &str = "WS63SIM_HEAP_LIMIT";
+const ENV_CONTROL: &str = "WS63SIM_CONTROL";
+const ENV_WATCHDOG: &str = "WS63SIM_WATCHDOG_MS";
 
 /// What a firmware process needs to know about its boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +44,10 @@ pub struct FirmwareEnv {
     pub flash_timing: bool,
     /// The heap the firmware may use, in bytes (`None`: no limit).
     pub heap_limit: Option<usize>,
+    /// The lab bench's command file ([`crate::control`]), if any.
+    pub control: Option<PathBuf>,
+    /// The app's watchdog period (the chip's is 15 s; tests shorten it).
+    pub watchdog: std::time::Duration,
 }
 
 impl FirmwareEnv {
@@ -54,7 +60,11 @@ impl FirmwareEnv {
             (ENV_VERSION.into(), self.version.clone()),
             (ENV_TIMING.into(), u8::from(self.flash_timing).to_string()),
             (ENV_HEAP.into(), self.heap_limit.map_or(String::new(), |l| l.to_string())),
+            (ENV_WATCHDOG.into(), self.watchdog.as_millis().to_string()),
         ];
+        if let Some(c) = &self.control {
+            v.push((ENV_CONTROL.into(), c.display().to_string()));
+        }
         if let Some((s, p)) = &self.ap {
             v.push((ENV_AP.into(), format!("{s}\n{p}")));
         }
@@ -77,7 +87,12 @@ impl FirmwareEnv {
         let version = std::env::var(ENV_VERSION).unwrap_or_default();
         let flash_timing = std::env::var(ENV_TIMING).is_ok_and(|v| v == "1");
         let heap_limit = std::env::var(ENV_HEAP).ok().and_then(|v| v.parse().ok());
-        Some(Self { flash, faults, ap, boot, version, flash_timing, heap_limit })
+        let control = std::env::var(ENV_CONTROL).ok().map(PathBuf::from);
+        let watchdog = std::env::var(ENV_WATCHDOG)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(crate::rtos::watchdog::APP_PERIOD, std::time::Duration::from_millis);
+        Some(Self { flash, faults, ap, boot, version, flash_timing, heap_limit, control, watchdog })
     }
 
     /// Powers on the SDK side of the board in this (firmware) process, up to where the SDK's
@@ -112,7 +127,10 @@ impl FirmwareEnv {
         }
         crate::rtos::reset_kernel();
         board::install_panic_reboot();
-        crate::rtos::watchdog::arm(crate::rtos::watchdog::APP_PERIOD, board::watchdog_reset);
+        crate::rtos::watchdog::arm(self.watchdog, board::watchdog_reset);
+        if let Some(c) = &self.control {
+            crate::control::watch(c.clone());
+        }
         // The SDK's main(): the upgrade module is initialised before any app entry runs.
         upgrade::ws63_upg_init();
         Ok(())
@@ -190,6 +208,10 @@ pub struct Supervisor {
     pub flash_timing: bool,
     /// The heap the firmware may use (`None`: no limit, the default).
     pub heap_limit: Option<usize>,
+    /// The lab bench's command file for the firmware runs ([`crate::control`]).
+    pub control: Option<PathBuf>,
+    /// The app's watchdog period in the firmware runs (the chip's 15 s by default).
+    pub watchdog: std::time::Duration,
     /// Faults for the next boot's firmware run (then cleared).
     pub next_faults: Faults,
     /// Faults for the next boot's flashboot step (then cleared).
@@ -209,6 +231,8 @@ impl Supervisor {
             counters: BootCounters::default(),
             flash_timing: false,
             heap_limit: None,
+            control: None,
+            watchdog: crate::rtos::watchdog::APP_PERIOD,
             next_faults: Faults::default(),
             next_flashboot_faults: Faults::default(),
         }
@@ -303,6 +327,8 @@ impl Supervisor {
                     version: v.clone(),
                     flash_timing: self.flash_timing,
                     heap_limit: self.heap_limit,
+                    control: self.control.clone(),
+                    watchdog: self.watchdog,
                 };
                 let end = RunEnd::from(spawn(&env)?.wait()?);
                 if end == RunEnd::PowerCut {

@@ -46,11 +46,54 @@ fn child_firmware() {
         // SAFETY: a plain call; it does not return.
         unsafe { sdk::upg_reboot() };
         std::process::exit(5);
+    } else if let Some(ms) = script.strip_prefix("spin:") {
+        // A firmware thread that keeps the CPU (no kernel call) for `ms`.
+        spin_thread(ms.parse().unwrap(), false);
+    } else if let Some(ms) = script.strip_prefix("busy-but-waits:") {
+        // A firmware thread as busy, but waiting a tick now and then.
+        spin_thread(ms.parse().unwrap(), true);
     } else if let Some(path) = script.strip_prefix("report:") {
         std::fs::write(path, &env.version).unwrap();
         std::process::exit(0);
     }
     panic!("unknown script {script}");
+}
+
+static SPIN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static WAITS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn spinner(_: *mut std::ffi::c_void) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(SPIN.load(SeqCst));
+    let mut last_wait = std::time::Instant::now();
+    while std::time::Instant::now() < until {
+        if WAITS.load(SeqCst) && last_wait.elapsed() > std::time::Duration::from_millis(100) {
+            // SAFETY: a plain kernel call.
+            unsafe { cmsis_rtos2_sys::osDelay(1) };
+            last_wait = std::time::Instant::now();
+        }
+        std::hint::spin_loop();
+    }
+}
+
+/// Starts a firmware thread running [`spinner`], starts the kernel, and ends the run with
+/// status 0 once the thread is done (unless the watchdog ended it first).
+fn spin_thread(ms: u64, waits: bool) -> ! {
+    use std::sync::atomic::Ordering::SeqCst;
+    SPIN.store(ms, SeqCst);
+    WAITS.store(waits, SeqCst);
+    let attr = cmsis_rtos2_sys::osThreadAttr_t {
+        name: c"spin".as_ptr(),
+        stack_size: 0x1000,
+        priority: cmsis_rtos2_sys::osPriorityNormal,
+        ..Default::default()
+    };
+    // SAFETY: a valid thread function and attributes.
+    assert!(!unsafe { cmsis_rtos2_sys::osThreadNew(Some(spinner), std::ptr::null_mut(), &attr) }
+        .is_null());
+    ws63_sim::rtos::start_kernel();
+    std::thread::sleep(std::time::Duration::from_millis(ms + 500));
+    std::process::exit(0);
 }
 
 fn spawn(script: String) -> impl FnMut(&FirmwareEnv) -> std::io::Result<std::process::Child> {
@@ -288,4 +331,19 @@ fn a_board_whose_app_partition_is_empty_is_not_repaired() {
     let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
     assert_eq!((rec.version, rec.end), (None, RunEnd::Halted));
     assert_eq!(board.installed_version().unwrap(), None, "no factory image appears");
+}
+
+#[test]
+fn a_firmware_thread_that_keeps_the_cpu_is_reset_by_the_watchdog() {
+    let b = Bench::new("watchdog");
+    let mut board = Supervisor::new(&b.file("board.flash"), "1.0.0");
+    // The chip's period is 15 s; a shorter one keeps the test short.
+    board.watchdog = std::time::Duration::from_millis(400);
+    let rec = board.boot(&mut spawn("spin:1500".into())).unwrap();
+    assert_eq!(rec.end, RunEnd::Watchdog, "a thread that never waits starves the idle task");
+    // The same work, waiting a tick every 100 ms, lets idle feed it.
+    let rec = board.boot(&mut spawn("busy-but-waits:1500".into())).unwrap();
+    assert_eq!(rec.end, RunEnd::Exited(0));
+    // The board boots on after a watchdog reset.
+    assert_eq!(b.report(&mut board).1, "1.0.0");
 }
