@@ -35,10 +35,12 @@ fn online(cloud: &mut Cloud) -> String {
 fn a_power_cut_at_ten_points_of_an_ota_boots_the_old_version_and_a_new_ota_succeeds() {
     let p = package::build_app("2.0.0", 200_000);
     let srv = FirmwareServer::start(p, Faults::default());
-    // Flash writes of the first boot's OTA: 2 erases and 3 flag writes (prepare), then the
-    // package (one write per received piece, at least 50 for 200 KB), then 2 flag writes
-    // (request). These points cover prepare, the download and its end.
-    for cut in [1, 2, 3, 4, 5, 6, 7, 12, 25, 50] {
+    // Flash operations of the first boot's OTA: prepare erases the 200,720-byte package's
+    // area in three 64 KiB blocks and two sectors, then the 12 KiB status region in three
+    // sectors (1..=8), and writes three flags (9..=11); then the package (one write per
+    // received piece, at least 50 for 200 KB), then 2 flag writes (request). These points
+    // cover prepare's erases and flags, and the download.
+    for cut in [1, 4, 8, 9, 10, 11, 12, 25, 50, 60] {
         let mut cloud = Cloud::start();
         let n = cut.to_string();
         let _board = Board::start_with(

@@ -628,6 +628,55 @@ fn scratch_dir() -> PathBuf {
 /// others from its `libc.a`.
 pub const C_RUNTIME_SYMBOLS: &[&str] = &["memcpy", "memset", "memmove", "memcmp", "bcmp", "strlen"];
 
+/// The committed list of the symbols the SDK's C runtime defines (`decls/sdk-runtime-symbols.txt`).
+pub fn runtime_symbols_file() -> PathBuf {
+    decls_dir().join("sdk-runtime-symbols.txt")
+}
+
+/// The names in a runtime-symbols list (`#` comments, one name per line).
+pub fn parse_runtime_symbols(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The symbols the SDK's C runtime defines (globally or weakly): the vendor toolchain's
+/// `libgcc.a` and LiteOS's `libc.a`, `libm.a` and `libcsysdeps.a`, the libraries
+/// `ws63-liteos-app` links after every component.
+///
+/// # Errors
+/// When a library is missing or readelf cannot run.
+pub fn sdk_runtime_symbols(sdk_src: &Path) -> Result<std::collections::BTreeSet<String>, String> {
+    let libs = [
+        "tools/bin/compiler/riscv/cc_riscv32_musl_105/cc_riscv32_musl_fp/lib/gcc/riscv32-linux-musl/7.3.0/libgcc.a",
+        "kernel/liteos/liteos_v208.5.0/ws63-liteos-app/libc.a",
+        "kernel/liteos/liteos_v208.5.0/ws63-liteos-app/libm.a",
+        "kernel/liteos/liteos_v208.5.0/ws63-liteos-app/libcsysdeps.a",
+    ];
+    let readelf =
+        std::env::var("RISCV_READELF").unwrap_or_else(|_| "riscv64-unknown-elf-readelf".into());
+    let mut out = std::collections::BTreeSet::new();
+    for l in libs {
+        let path = sdk_src.join(l);
+        if !path.is_file() {
+            return Err(format!("{}: no such library in the SDK", path.display()));
+        }
+        let o =
+            std::process::Command::new(&readelf).arg("-sW").arg(&path).output().map_err(|e| {
+                format!("cannot run {readelf}: {e} (install binutils-riscv64-unknown-elf)")
+            })?;
+        for line in String::from_utf8_lossy(&o.stdout).lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() == 8 && f[6] != "UND" && (f[4] == "GLOBAL" || f[4] == "WEAK") {
+                out.insert(f[7].to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Every symbol the SDK image provides, with where it comes from: the global definitions of
 /// the prebuilt libraries for `ws63-liteos-app` (read with `readelf`, `$RISCV_READELF` or
 /// `riscv64-unknown-elf-readelf`), and the functions defined (see [`defined_functions`]) by

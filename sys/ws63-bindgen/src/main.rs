@@ -8,14 +8,18 @@
 //!                                 # name and type in the bindings of the real SDK headers
 //! cargo bindings undefined FILE   # FILE: the symbols the chip library leaves undefined, one
 //!                                 # a line; each must be one the SDK image provides
+//! cargo bindings runtime-symbols [--write]
+//!                                 # with an SDK: the committed list of the symbols its C
+//!                                 # runtime defines must be the SDK's (--write: rewrite it)
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ws63_bindgen::{
-    compare_bindings, find_sdk, foreign_functions, generate, sdk_symbols, workspace_root,
-    HeaderSource, ALL, C_RUNTIME_SYMBOLS,
+    compare_bindings, find_sdk, foreign_functions, generate, parse_runtime_symbols,
+    runtime_symbols_file, sdk_runtime_symbols, sdk_symbols, workspace_root, HeaderSource, ALL,
+    C_RUNTIME_SYMBOLS,
 };
 
 fn main() -> ExitCode {
@@ -34,6 +38,11 @@ fn main() -> ExitCode {
             };
             compare(dump)
         }
+        Some("runtime-symbols") => match args.get(1).map(String::as_str) {
+            None => runtime_symbols(false),
+            Some("--write") => runtime_symbols(true),
+            Some(other) => return usage(&format!("unknown argument `{other}`")),
+        },
         Some("undefined") => match args.get(1) {
             Some(f) => undefined(&PathBuf::from(f)),
             None => return usage("undefined needs the file that lists the symbols"),
@@ -51,7 +60,10 @@ fn main() -> ExitCode {
 }
 
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("ws63-bindgen: {msg}\nusage: ws63-bindgen regen | check | compare [--dump DIR] | undefined FILE");
+    eprintln!(
+        "ws63-bindgen: {msg}\nusage: ws63-bindgen regen | check | compare [--dump DIR] | \
+         undefined FILE | runtime-symbols [--write]"
+    );
     ExitCode::from(2)
 }
 
@@ -139,7 +151,8 @@ fn compare(dump: Option<PathBuf>) -> Result<(), String> {
 
 /// Checks the symbols the chip library leaves undefined. Without an SDK: each must be a
 /// function our committed bindings declare, or one of the C runtime functions the compiler
-/// emits calls to. With an SDK: each must be provided by the SDK image (defined by a prebuilt
+/// emits calls to (`memcpy` & co., and every symbol of the SDK's runtime list: the chip build
+/// leaves `__udivdi3` & co. to the SDK's libgcc). With an SDK: each must be provided by the SDK image (defined by a prebuilt
 /// `ws63-liteos-app` library or by an SDK C source), and declared under that name by the real
 /// headers when it is one of ours.
 fn undefined(list: &std::path::Path) -> Result<(), String> {
@@ -160,9 +173,15 @@ fn undefined(list: &std::path::Path) -> Result<(), String> {
         Some(s) => Some(sdk_symbols(s)?),
         None => None,
     };
+    let runtime_file = runtime_symbols_file();
+    let runtime = parse_runtime_symbols(
+        &std::fs::read_to_string(&runtime_file)
+            .map_err(|e| format!("{}: {e}", runtime_file.display()))?,
+    );
     let mut bad = 0;
     for sym in &symbols {
-        let ours = declared.contains(*sym) || C_RUNTIME_SYMBOLS.contains(sym);
+        let ours =
+            declared.contains(*sym) || C_RUNTIME_SYMBOLS.contains(sym) || runtime.contains(*sym);
         let verdict = match &provided {
             None if ours => "declared by the committed bindings / C runtime".to_string(),
             None => "NOT declared by any -sys crate".to_string(),
@@ -186,5 +205,36 @@ fn undefined(list: &std::path::Path) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{bad} undefined symbol(s) the SDK image would not resolve"))
+    }
+}
+
+/// Checks (or with `write`, rewrites) the committed list of the SDK's C runtime symbols
+/// against the SDK's libraries.
+fn runtime_symbols(write: bool) -> Result<(), String> {
+    let sdk = find_sdk(&workspace_root())?
+        .ok_or("runtime-symbols needs an SDK: set WS63_SDK_PATH or sdk_path")?;
+    let actual = sdk_runtime_symbols(&sdk)?;
+    let file = runtime_symbols_file();
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    if write {
+        let header: String =
+            text.lines().take_while(|l| l.starts_with('#')).map(|l| format!("{l}\n")).collect();
+        let body: String = actual.iter().map(|s| format!("{s}\n")).collect();
+        std::fs::write(&file, header + &body).map_err(|e| e.to_string())?;
+        println!("wrote {} ({} symbols)", file.display(), actual.len());
+        return Ok(());
+    }
+    let committed = parse_runtime_symbols(&text);
+    let missing: Vec<_> = actual.difference(&committed).collect();
+    let extra: Vec<_> = committed.difference(&actual).collect();
+    if missing.is_empty() && extra.is_empty() {
+        println!("runtime symbols: the committed {} are the SDK's", committed.len());
+        Ok(())
+    } else {
+        Err(format!(
+            "{} differs from the SDK: missing {missing:?}, not in the SDK {extra:?} (rewrite \
+             it with `cargo bindings runtime-symbols --write`)",
+            file.display()
+        ))
     }
 }
