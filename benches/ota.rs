@@ -92,7 +92,7 @@ fn main() {
     }
     let max_image = {
         // The largest app image whose package fits the upgrade storage.
-        let overhead = package::build_app("2.0.0", 32).len() - 32;
+        let overhead = package::build_app("2.0.0", 4096).len() - 4096;
         upgrade::STORAGE_SIZE as usize - overhead
     };
     let mut results = Vec::new();

@@ -170,6 +170,21 @@ pub fn app_main() {
             return;
         }
     };
+    #[cfg(feature = "on-target-tests")]
+    {
+        // The emulator lane's test image: the tests start the gateway themselves.
+        let _ = cfg;
+        ws63_target_tests::before_scheduler();
+        ws63_target_tests::start(ws63_target_tests::Hooks {
+            start_gateway: || {
+                if let Ok(cfg) = config() {
+                    let _ = start_gateway(cfg, version().into());
+                }
+            },
+            ota_running: ota::board::running,
+        });
+    }
+    #[cfg(not(feature = "on-target-tests"))]
     if let Err(e) = start_gateway(cfg, version().into()) {
         log::error!(target: "gateway", "cannot start the gateway thread: {e}");
     }

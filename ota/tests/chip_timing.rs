@@ -37,7 +37,7 @@ fn a_maximum_size_ota_under_chip_timing() {
     let (tx, rx) = std::sync::mpsc::channel();
     // On a firmware thread, as the OTA thread runs (the watchdog counts firmware threads).
     ws63_hal::thread::Builder::new(c"ota")
-        .stack_size(0x2000)
+        .stack_size(ota::board::TaskConfig::default().stack_size)
         .spawn(move || {
             let mut conn = HalConnector {
                 connect_timeout: Duration::from_secs(10),

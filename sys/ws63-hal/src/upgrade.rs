@@ -64,6 +64,13 @@ pub enum Status {
 }
 
 fn init() -> Result<(), Error> {
+    // The SDK's main() has initialised the module in this build: its storage size is known
+    // then. (A second ws63_upg_init would only answer ALREADY_INIT and print "[UPG] init
+    // failed!" on the console.)
+    // SAFETY: a plain SDK call.
+    if unsafe { sdk::uapi_upg_get_storage_size() } != 0 {
+        return Ok(());
+    }
     // SAFETY: a plain SDK call.
     match unsafe { sdk::ws63_upg_init() } {
         sdk::ERRCODE_UPG_ALREADY_INIT => Ok(()),
