@@ -10,9 +10,11 @@ app: the product image (the SDK's ws63-liteos-app with the firmware library, emu
   - the firmware's start line `INFO  gateway: ws63-bms-gateway <version> starting`
     (the version given with --version, when given);
   - the SDK's `entering scheduler`, once;
-  - the gateway thread running: its WiFi join failing and retrying, lines
+  - the gateway thread running: its WiFi join failing and retrying, at least 2 lines
     `WARN  gateway: WiFi: ...; retrying in <ms> ms` whose delays grow, never exceed 30000 and
-    stay at 30000 once they reach it (reaching it is required);
+    stay at 30000 once they reach it. (Reaching the cap is not required: in the cut image
+    WiFi never initialises, each join waits out its own 20 s timeout, and the cap comes only
+    after about 170 emulated seconds; it is reported when seen.);
   - at least 3 `[SYS INFO]` lines of the SDK's app task after the start line (it prints one
     every 10 s: 30 emulated seconds);
   - no crash marker (CPU exception dump, LiteOS/SDK fault or panic output, a reboot) and no
@@ -26,8 +28,9 @@ test: the on-target test image (the firmware library built with --features on-ta
 
 Prints what matched and what is missing. Exit status: 0 pass, 1 fail. With --poll (used by
 .ci/emulate while QEMU runs) it prints nothing and exits 0 when the log already passes,
-1 when it can no longer pass (a crash marker, a second boot; for app also: 4 or more
-`[SYS INFO]` lines after the start and still failing), 2 when it is not complete yet.
+1 when it can no longer pass (a crash marker, a second boot, a wrong delay; for app also:
+6 or more `[SYS INFO]` lines after the start, 60 emulated seconds, and still failing), 2 when
+it is not complete yet.
 """
 
 import re
@@ -35,6 +38,9 @@ import sys
 
 CAP_MS = 30000
 SYS_INFO_NEEDED = 3
+RETRIES_NEEDED = 2
+# For --poll: this many [SYS INFO] lines (emulated seconds / 10) and still failing: give up.
+SYS_INFO_GIVE_UP = 6
 
 START_RE = re.compile(r"\bINFO\s+gateway: ws63-bms-gateway (\S+) starting")
 SCHED_RE = re.compile(r"entering scheduler")
@@ -175,11 +181,14 @@ def check_app(text, version=None):
         if problems:
             r.bad(f"WiFi retry delays grow and stop at {CAP_MS} ms: {shown}; "
                   + "; ".join(problems), fatal=True)
-        elif CAP_MS not in delays:
-            r.bad(f"a WiFi retry at the {CAP_MS} ms cap (delays so far: {shown} ms)")
+        elif len(retries) < RETRIES_NEEDED:
+            r.bad(f"{RETRIES_NEEDED} WiFi retry lines with growing delays: {len(retries)} so far "
+                  f"({shown} ms; reason: {retries[0][2]})")
         else:
+            cap = (f"cap of {CAP_MS} ms reached and held" if CAP_MS in delays
+                   else f"below the {CAP_MS} ms cap so far")
             r.good(f"gateway thread running: {len(retries)} WiFi retries, delays {shown} ms "
-                   f"(grow, stop at {CAP_MS}); reason: {retries[0][2]}")
+                   f"(growing; {cap}); reason: {retries[0][2]}")
 
     infos = [i for i, l in enumerate(lines) if i >= after and SYS_INFO_RE.search(l)]
     if len(infos) >= SYS_INFO_NEEDED:
@@ -202,8 +211,8 @@ def check_app(text, version=None):
         r.bad("no crash marker: " + show_hits(hits), fatal=True)
     else:
         r.good("no crash marker (exception dump, fault, panic, assert, Reboot core)")
-    # Hopeless: ten emulated seconds past what is needed and still failing.
-    if not r.passed() and len(infos) > SYS_INFO_NEEDED:
+    # Hopeless: twice the emulated time needed and still failing.
+    if not r.passed() and len(infos) >= SYS_INFO_GIVE_UP:
         r.fatal = True
     return r
 
@@ -344,10 +353,16 @@ def self_test():
          APP_OK.replace("APP|[SYS INFO]", "x").replace(
              "APP|thread[9]", "APP|[SYS INFO] a\nAPP|[SYS INFO] b\nAPP|[SYS INFO] c\nAPP|t"),
          None, False, 2),
-        ("app: cap not reached yet", "app",
+        ("app: over the cap", "app",
          APP_OK.replace("retrying in 30000 ms", "retrying in 32000 ms"), None, False, 1),
-        ("app: no cap line yet", "app",
-         APP_OK[:APP_OK.index("[  31.50]")], None, False, 2),
+        ("app: cap not reached yet", "app",
+         APP_OK[:APP_OK.index("[  31.50]")], None, True, 0),
+        ("app: one retry only (the cut image: each join waits 20 s for WiFi)", "app",
+         "\n".join(l for l in APP_OK.split("\n") if "retrying" not in l or " 500 ms" in l),
+         None, False, 2),
+        ("app: one retry only, 60 emulated seconds", "app",
+         "\n".join(l for l in APP_OK.split("\n") if "retrying" not in l or " 500 ms" in l)
+         + "APP|[SYS INFO] x\r\n" * 3, None, False, 1),
         ("app: delay shrinks", "app",
          swap(APP_OK, "retrying in 4000 ms", "retrying in 1000 ms"), None, False, 1),
         ("app: delay after the cap changes", "app",
@@ -361,8 +376,9 @@ def self_test():
          APP_OK + "\r\n[ws63-rt] PANIC at src/lib.rs:1:1: boom\r\n[ws63-rt] rebooting\r\n",
          None, False, 1),
         ("app: a second boot", "app", APP_OK + APP_OK[:60], None, False, 1),
-        ("app: four SYS INFO and still no cap", "app",
-         APP_OK.replace("retrying in 30000 ms", "...") + "APP|[SYS INFO] mem\r\n", None, False, 1),
+        ("app: four SYS INFO, no retries yet", "app",
+         "\n".join(l for l in APP_OK.split("\n") if "retrying" not in l)
+         + "APP|[SYS INFO] mem\r\n", None, False, 2),
         ("test: the expected run", "test", TEST_OK, None, True, 0),
         ("test: one failed", "test",
          swap(swap(TEST_OK, "sleep_counts_ticks ... ok", "sleep_counts_ticks ... FAILED: slow"),

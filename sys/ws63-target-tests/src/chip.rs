@@ -68,6 +68,24 @@ fn print(s: &str) {
     ws63_rt::console::print(s);
 }
 
+/// Every live task: (id, name, stack, peak use), as LiteOS records them.
+fn tasks() -> Vec<(u32, String, u32, u32)> {
+    let mut out = Vec::new();
+    for id in 0..TASK_LIMIT {
+        // SAFETY: TaskInfo is plain integers, pointers and bytes: all zeros is a valid value.
+        let mut info: TaskInfo = unsafe { core::mem::zeroed() };
+        // SAFETY: `info` is a writable TSK_INFO_S (as water_line).
+        let rc = unsafe { LOS_TaskInfoGet(id, &mut info) };
+        if rc != 0 {
+            continue;
+        }
+        // SAFETY: LiteOS copies at most 31 bytes of the name and terminates it.
+        let n = unsafe { CStr::from_ptr(info.name.as_ptr()) };
+        out.push((id, String::from_utf8_lossy(n.to_bytes()).into(), info.stack_size, info.peak_used));
+    }
+    out
+}
+
 /// The peak stack use LiteOS records for the live task called `name`: (stack, peak).
 fn water_line(name: &str) -> Option<(u32, u32)> {
     for id in 0..TASK_LIMIT {
@@ -142,6 +160,9 @@ fn run(hooks: Hooks) {
             break;
         }
         sleep(Duration::from_millis(100));
+    }
+    for (id, name, size, peak) in tasks() {
+        print(&format!("[task] {id} {name} stack {size} peak {peak}\r\n"));
     }
     for (name, w) in [("gateway", water_line("gateway")), ("ota", ota_peak)] {
         match w {
