@@ -55,6 +55,9 @@ TEST_RE = re.compile(r"\[test\] (\S.*?) \.\.\. (ok|FAILED(?::\s*(.*))?)\s*$")
 TOTAL_RE = re.compile(r"\[test\] (\d+) passed, (\d+) failed")
 RT_PANIC_RE = re.compile(r"\[ws63-rt\] PANIC")
 RT_REBOOT_RE = re.compile(r"\[ws63-rt\] rebooting")
+WATER_RE = re.compile(r"^\[water\] (\S+) stack (\d+) peak (\d+)\s*$")
+WATER_THREADS = ("gateway", "ota")
+TWO_THREADS_RE = re.compile(r"\bINFO\s+two-threads: line ([AB]) (\d) of ten, whole\s*$")
 
 # What a crash prints on this image. The SDK's exception hook (exception_riscv.c) prints
 # `exception:<type>` and a register dump (`mcause:0x..`, `mepc:0x..`), LiteOS names the trap
@@ -232,6 +235,9 @@ def check_test(text):
     for l in lines:
         if l.startswith("[water]") or l.startswith("[heap]") or "cannot start the runner" in l:
             r.info.append(l.strip())
+    end0 = final if final is not None else len(lines)
+    check_water(r, lines[:end0], final is not None)
+    check_two_threads(r, lines[:end0], final is not None)
 
     if final is None:
         started = [l.strip() for l in lines if l.startswith("[test]")]
@@ -282,6 +288,51 @@ def check_test(text):
     return r
 
 
+def check_water(r, lines, complete, limits=None):
+    """Every firmware thread has its LiteOS water line, below its stack size (and below the
+    static worst case in `limits`, when given)."""
+    seen = {}
+    for l in lines:
+        m = WATER_RE.search(l)
+        if m:
+            seen[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    for name in WATER_THREADS:
+        if name not in seen:
+            if complete:
+                r.bad(f"`[water] {name} stack S peak P` (LiteOS's water line of the {name} "
+                      "thread)", fatal=True)
+            else:
+                r.bad(f"`[water] {name} ...` not yet")
+            continue
+        size, peak = seen[name]
+        if not 0 < peak < size:
+            r.bad(f"{name}: a water line inside its stack: peak {peak} of {size}", fatal=True)
+        elif limits and name in limits and peak > limits[name]:
+            r.bad(f"{name}: peak {peak} B within the static worst case {limits[name]} B "
+                  "(the stack analysis missed something)", fatal=True)
+        else:
+            r.good(f"{name}: water line {peak} of {size} B ({100 * peak // size}%)")
+
+
+def check_two_threads(r, lines, complete):
+    """The logger test's 20 lines from two threads, each whole on its own line."""
+    got = [m for m in (TWO_THREADS_RE.search(l) for l in lines) if m]
+    torn = [l.strip() for l in lines if "two-threads" in l and not TWO_THREADS_RE.search(l)]
+    keys = sorted((m.group(1), int(m.group(2))) for m in got)
+    want = sorted((t, i) for t in "AB" for i in range(10))
+    if torn:
+        r.bad("whole log lines from two threads; torn: " + "; ".join(repr(t) for t in torn[:3]),
+              fatal=True)
+    elif keys != want:
+        if complete:
+            r.bad(f"the 20 `two-threads` log lines (A and B, 0..9): {len(got)} found",
+                  fatal=True)
+        else:
+            r.bad("the 20 `two-threads` log lines: not yet")
+    else:
+        r.good("20 whole log lines from two threads")
+
+
 def check(mode, text, version=None):
     return check_app(text, version) if mode == "app" else check_test(text)
 
@@ -324,6 +375,9 @@ TEST_OK = """APP|dbg uart init ok.
 cpu 0 entering scheduler
 [heap] at start: used 70000 free 300000\r
 [water] gateway stack 12288 peak 3200\r
+[water] ota stack 10240 peak 4100\r
+""" + "".join(f"[  27.61] INFO  two-threads: line {t} {i} of ten, whole\r\n"
+              for t in "AB" for i in range(10)) + """\
 [test] threads_have_their_name_stack_and_priority ... ok\r
 [test] sleep_counts_ticks ... ok\r
 [test] ota_task_start_from_c_is_0_then_minus_1 ... ok\r
@@ -401,6 +455,15 @@ def self_test():
               "[ws63-rt] PANIC at a.rs:1:1: early\r\n[ws63-rt] rebooting\r\n"), None, False, 1),
         ("test: CPU exception after the summary", "test",
          TEST_OK + CRASH_DUMP, None, False, 1),
+        ("test: no OTA water line", "test",
+         swap(TEST_OK, "[water] ota stack 10240 peak 4100\r\n", ""), None, False, 1),
+        ("test: a water line at the stack's end", "test",
+         swap(TEST_OK, "peak 4100", "peak 10240"), None, False, 1),
+        ("test: a torn log line", "test",
+         swap(TEST_OK, "line A 3 of ten, whole", "line A 3 of tline B"), None, False, 1),
+        ("test: a lost log line", "test",
+         swap(TEST_OK, "[  27.61] INFO  two-threads: line B 9 of ten, whole\r\n", ""),
+         None, False, 1),
         ("test: reset in the middle", "test",
          swap(TEST_OK, "[test] sleep_counts_ticks", "APP|dbg uart init ok.\r\n[test] sleep_counts_ticks"),
          None, False, 1),

@@ -122,38 +122,86 @@ fn dispatcher<'h, P: Platform + 'h>() -> Dispatcher<'h, Ctx<'h, P>> {
     d
 }
 
-/// Runs the gateway for ever, reconnecting with backoff: 1 s after a session that worked,
-/// doubling up to 30 s while the broker cannot be reached or refuses us.
-pub fn run<P: Platform>(cfg: &Config, platform: &mut P) -> ! {
-    let mut backoff = 1000u64;
-    let mut ota_version = None;
-    loop {
-        let mut connected = false;
-        if let Err(e) = serve(cfg, platform, &mut connected, &mut ota_version) {
-            if connected {
-                backoff = 1000;
-            }
-            log::warn!(target: "gateway", "{e}; reconnecting in {backoff} ms");
-            platform.sleep_ms(backoff);
-            if !connected {
-                backoff = (backoff * 2).min(30_000);
-            }
-        }
+/// When to try the broker again: 1 s after the first failure, doubling up to 30 s while
+/// connections fail or end quickly; back to 1 s only after a session that stayed up for
+/// [`Reconnect::STABLE_MS`]. A broker that accepts the login and then breaks the protocol
+/// (or a man in the middle that does) is retried ever more slowly, not once a second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reconnect {
+    next_ms: u64,
+}
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        Reconnect { next_ms: Reconnect::FIRST_MS }
     }
 }
 
-/// Joins WiFi (with retries) and serves one MQTT connection until it ends; `connected` says
-/// whether the session came up; `ota_version` is the version the running OTA targets (it
-/// outlives the connection).
+impl Reconnect {
+    /// The first delay.
+    pub const FIRST_MS: u64 = 1000;
+    /// The longest delay.
+    pub const MAX_MS: u64 = 30_000;
+    /// How long a session must have been up for the delay to start again from
+    /// [`Reconnect::FIRST_MS`].
+    pub const STABLE_MS: u64 = 60_000;
+
+    /// The delay before the next connection, after one that ended; `up_ms` is how long its
+    /// session was up (`None`: it never came up).
+    pub fn after(&mut self, up_ms: Option<u64>) -> u64 {
+        if up_ms.is_some_and(|ms| ms >= Self::STABLE_MS) {
+            self.next_ms = Self::FIRST_MS;
+        }
+        let delay = self.next_ms;
+        self.next_ms = (self.next_ms * 2).min(Self::MAX_MS);
+        delay
+    }
+}
+
+/// The gateway's state across connections: the reconnection delay, and the version of the
+/// OTA in progress (an OTA goes on while the gateway rejoins the network).
+#[derive(Debug, Default)]
+pub struct Runner {
+    reconnect: Reconnect,
+    ota_version: Option<String>,
+}
+
+impl Runner {
+    /// Serves one connection until it ends, then waits before the next as [`Reconnect`]
+    /// says; returns why it ended and how long it waited.
+    pub fn once<P: Platform>(&mut self, cfg: &Config, platform: &mut P) -> (String, u64) {
+        let mut up_since = None;
+        let why = match serve(cfg, platform, &mut up_since, &mut self.ota_version) {
+            Err(why) => why,
+        };
+        let up_ms = up_since.map(|t| platform.clock().now_ms().saturating_sub(t));
+        let delay = self.reconnect.after(up_ms);
+        log::warn!(target: "gateway", "{why}; reconnecting in {delay} ms");
+        platform.sleep_ms(delay);
+        (why, delay)
+    }
+}
+
+/// Runs the gateway for ever: [`Runner::once`] after [`Runner::once`].
+pub fn run<P: Platform>(cfg: &Config, platform: &mut P) -> ! {
+    let mut runner = Runner::default();
+    loop {
+        runner.once(cfg, platform);
+    }
+}
+
+/// Joins WiFi (with retries) and serves one MQTT connection until it ends; `up_since` is set
+/// to the clock's time when the session came up; `ota_version` is the version the running
+/// OTA targets (it outlives the connection).
 ///
 /// # Errors
 /// Why the connection ended.
 pub fn serve<P: Platform>(
     cfg: &Config,
     platform: &mut P,
-    connected: &mut bool,
+    up_since: &mut Option<u64>,
     ota_version: &mut Option<String>,
-) -> Result<(), String> {
+) -> Result<core::convert::Infallible, String> {
     let mut backoff = 500u64;
     while let Err(e) = platform.join_wifi(&cfg.wifi) {
         log::warn!(target: "gateway", "WiFi: {e}; retrying in {backoff} ms");
@@ -178,7 +226,7 @@ pub fn serve<P: Platform>(
     )
     .map_err(e)?;
     log::info!(target: "gateway", "connected to {}:{} as {device}", cfg.mqtt.host, cfg.mqtt.port);
-    *connected = true;
+    *up_since = Some(platform.clock().now_ms());
     let mut ctx = Ctx { platform, cfg, ota_version };
     let mut table = dispatcher::<P>();
     let mut last_percent: Option<u8> = None;
@@ -286,5 +334,25 @@ pub fn serve<P: Platform>(
                 log::debug!(target: "gateway", "ignored message on {} ({err:?})", msg.topic)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reconnect;
+
+    #[test]
+    fn the_delay_doubles_up_to_30_s_and_restarts_after_a_stable_session() {
+        let mut r = Reconnect::default();
+        // The broker cannot be reached, then sessions that end within seconds.
+        let delays: alloc::vec::Vec<u64> =
+            [None, None, Some(10), Some(5_000), None, Some(59_999), None, None]
+                .into_iter()
+                .map(|up| r.after(up))
+                .collect();
+        assert_eq!(delays, [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+        // A session that stayed up a minute: the next try comes after 1 s again.
+        assert_eq!(r.after(Some(60_000)), 1000);
+        assert_eq!(r.after(None), 2000);
     }
 }

@@ -20,6 +20,18 @@ use mqtt::packet::{GenericPacket, Qos, SubEntry, SubOpts};
 use mqtt::prelude::*;
 use mqtt_protocol_core::mqtt;
 
+/// The largest packet the session accepts from the broker, in bytes: a command of the largest
+/// size the command parser answers ([`mqtt_cmd::command::MAX_PAYLOAD`], so a slightly
+/// longer one still gets its error response) with room for its topic. A larger packet (its
+/// length is known from its first bytes) closes the connection before anything is allocated
+/// for it: a broker, or a man in the middle on plain MQTT, cannot make the board allocate
+/// what it does not have.
+pub const MAX_PACKET: usize = mqtt_cmd::command::MAX_PAYLOAD + 1024;
+
+/// The most bytes (topics and payloads) of received messages the session holds unread; a
+/// broker that floods it past that while it waits for an acknowledgement is dropped.
+pub const MAX_INBOX: usize = 2 * MAX_PACKET;
+
 /// How to log in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -81,6 +93,7 @@ pub struct Session<T: Read + Write, C: Clock> {
     buf: Vec<u8>,
     timers: Vec<(TimerKind, u64)>,
     inbox: VecDeque<Message>,
+    inbox_bytes: usize,
     connack: Option<u8>,
     subacked: Vec<u16>,
     unacked: Vec<u16>,
@@ -100,16 +113,24 @@ impl<T: Read + Write, C: Clock> Session<T, C> {
         let mut s = Session {
             io,
             clock,
-            proto: mqtt::Connection::<mqtt::role::Client>::new(mqtt::Version::V3_1_1),
+            proto: mqtt::Connection::<mqtt::role::Client>::with_options(
+                mqtt::Version::V3_1_1,
+                mqtt::connection::ConnectionOptions::new()
+                    .maximum_packet_size_recv(MAX_PACKET as u32),
+            ),
             buf: vec![0u8; 1024],
             timers: Vec::new(),
             inbox: VecDeque::new(),
+            inbox_bytes: 0,
             connack: None,
             subacked: Vec::new(),
             unacked: Vec::new(),
             closed: None,
         };
-        s.proto.set_auto_pub_response(true);
+        // PUBACKs are the session's own (see `received`): the engine's automatic answer
+        // panics on a QoS 1 PUBLISH with packet id 0 (mqtt-protocol-core 0.7.9, found by
+        // the mqtt_session fuzz target).
+        s.proto.set_auto_pub_response(false);
         s.proto.set_auto_ping_response(true);
         let mut b = v3_1_1::Connect::builder()
             .client_id(opts.client_id.as_str())
@@ -208,11 +229,14 @@ impl<T: Read + Write, C: Clock> Session<T, C> {
     /// # Errors
     /// [`MqttError::Closed`] once the connection is over.
     pub fn poll(&mut self) -> Result<Option<Message>, MqttError> {
-        if let Some(m) = self.inbox.pop_front() {
-            return Ok(Some(m));
+        if self.inbox.is_empty() {
+            self.read_once()?;
         }
-        self.read_once()?;
-        Ok(self.inbox.pop_front())
+        let m = self.inbox.pop_front();
+        if let Some(m) = &m {
+            self.inbox_bytes -= m.topic.len() + m.payload.len();
+        }
+        Ok(m)
     }
 
     fn read_once(&mut self) -> Result<(), MqttError> {
@@ -264,6 +288,8 @@ impl<T: Read + Write, C: Clock> Session<T, C> {
     }
 
     fn handle(&mut self, events: Vec<Event>) -> Result<(), MqttError> {
+        let mut close_requested = false;
+        let mut error = None;
         for ev in events {
             match ev {
                 Event::RequestSendPacket { packet, .. } => {
@@ -280,10 +306,37 @@ impl<T: Read + Write, C: Clock> Session<T, C> {
                         }
                         self.subacked.push(s.packet_id());
                     }
-                    GenericPacket::V3_1_1Publish(p) => self.inbox.push_back(Message {
-                        topic: p.topic_name().to_string(),
-                        payload: p.payload().as_slice().to_vec(),
-                    }),
+                    GenericPacket::V3_1_1Publish(p) => {
+                        let size = p.topic_name().len() + p.payload().as_slice().len();
+                        if self.inbox_bytes + size > MAX_INBOX {
+                            return self.close(format!(
+                                "the broker sent more than {MAX_INBOX} bytes of messages unread"
+                            ));
+                        }
+                        match (p.qos(), p.packet_id()) {
+                            (Qos::AtMostOnce, _) => {}
+                            (Qos::AtLeastOnce, Some(id)) if id != 0 => {
+                                let ack = v3_1_1::Puback::builder()
+                                    .packet_id(id)
+                                    .build()
+                                    .map_err(perr)?;
+                                let events = self.proto.checked_send(ack);
+                                self.handle(events)?;
+                            }
+                            // Packet id 0 is not one (MQTT 3.1.1, 2.3.1), and QoS 2 was
+                            // never granted (the subscriptions are QoS 1).
+                            (qos, id) => {
+                                return self.close(format!(
+                                    "protocol error: a PUBLISH at {qos:?} with packet id {id:?}"
+                                ));
+                            }
+                        }
+                        self.inbox_bytes += size;
+                        self.inbox.push_back(Message {
+                            topic: p.topic_name().to_string(),
+                            payload: p.payload().as_slice().to_vec(),
+                        });
+                    }
                     _ => {}
                 },
                 Event::NotifyPacketIdReleased(id) => self.unacked.retain(|i| *i != id),
@@ -292,10 +345,18 @@ impl<T: Read + Write, C: Clock> Session<T, C> {
                     self.timers.push((kind, self.clock.now_ms() + duration_ms));
                 }
                 Event::RequestTimerCancel(kind) => self.timers.retain(|(k, _)| *k != kind),
-                Event::NotifyError(e) => log::warn!(target: "mqtt", "protocol: {e:?}"),
-                Event::RequestClose => return self.close("the protocol asked to close".into()),
+                // A packet the engine could not take (malformed, oversized, of a reserved
+                // type, or not allowed in this state) is a protocol violation, and MQTT
+                // 3.1.1 says the client closes the connection (4.8): the engine asks to
+                // only for some of them, so every error closes.
+                Event::NotifyError(e) => error = Some(e),
+                Event::RequestClose => close_requested = true,
             }
         }
-        Ok(())
+        match error {
+            Some(e) => self.close(format!("protocol error: {e:?}")),
+            None if close_requested => self.close("the protocol asked to close".into()),
+            None => Ok(()),
+        }
     }
 }

@@ -27,7 +27,7 @@ pub struct Hooks {
 // variant's C test component: declared here, in the test image only.
 #[repr(C)]
 struct TaskInfo {
-    name: [c_char; 32],
+    _name: [c_char; 32],
     task_id: u32,
     status: u16,
     priority: u16,
@@ -58,11 +58,33 @@ unsafe extern "C" {
     fn LOS_TaskInfoGet(task_id: u32, info: *mut TaskInfo) -> u32;
     fn LOS_MemInfoGet(pool: *mut c_void, status: *mut MemStatus) -> u32;
     static m_aucSysMem0: *mut u8;
+    static g_osTaskCBArray: *mut u8;
+    fn osThreadGetName(thread: *mut c_void) -> *const c_char;
     fn ws63_test_call_ota_task_start(out: *mut c_int) -> c_int;
 }
 
 /// LiteOS's task limit (`g_taskMaxNum`).
 const TASK_LIMIT: u32 = 28;
+
+/// The size of LiteOS's task control block in this kernel build (`LOS_TaskInfoGet` indexes
+/// `g_osTaskCBArray` by `id * 96`); a CMSIS thread id is the block's address.
+const TCB_SIZE: usize = 96;
+
+/// The name of task `id`, read through CMSIS (`osThreadGetName` on its control block).
+/// `LOS_TaskInfoGet` copies the name with a ROM `strncpy_s` that leaves it empty in the
+/// emulator, so the runner does not rely on that copy.
+fn task_name(id: u32) -> String {
+    // SAFETY: g_osTaskCBArray points at LiteOS's array of TASK_LIMIT control blocks of
+    // TCB_SIZE bytes, allocated at kernel start and never freed; `id < TASK_LIMIT`.
+    // osThreadGetName checks the block and answers NULL (in an interrupt) or the name
+    // pointer the task was created with, which lives as long as the task.
+    let p = unsafe { osThreadGetName(g_osTaskCBArray.add(id as usize * TCB_SIZE).cast()) };
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: task names are NUL-terminated C strings (CMSIS attr name or a kernel literal).
+    String::from_utf8_lossy(unsafe { CStr::from_ptr(p) }.to_bytes()).into()
+}
 
 fn print(s: &str) {
     ws63_rt::console::print(s);
@@ -79,9 +101,7 @@ fn tasks() -> Vec<(u32, String, u32, u32)> {
         if rc != 0 {
             continue;
         }
-        // SAFETY: LiteOS copies at most 31 bytes of the name and terminates it.
-        let n = unsafe { CStr::from_ptr(info.name.as_ptr()) };
-        out.push((id, String::from_utf8_lossy(n.to_bytes()).into(), info.stack_size, info.peak_used));
+        out.push((id, task_name(id), info.stack_size, info.peak_used));
     }
     out
 }
@@ -96,9 +116,7 @@ fn water_line(name: &str) -> Option<(u32, u32)> {
         if unsafe { LOS_TaskInfoGet(id, &mut info) } != 0 {
             continue;
         }
-        // SAFETY: LiteOS copies at most 31 bytes of the name and terminates it.
-        let n = unsafe { CStr::from_ptr(info.name.as_ptr()) };
-        if n.to_bytes() == name.as_bytes() {
+        if task_name(id) == name {
             return Some((info.stack_size, info.peak_used));
         }
     }
@@ -324,7 +342,7 @@ fn queue() -> Result<(), String> {
 }
 
 fn critical_nested() -> Result<(), String> {
-    let (running, locked) = (os::osKernelRunning as i32, os::osKernelLocked as i32);
+    let (running, locked) = (os::osKernelRunning, os::osKernelLocked);
     let inner = critical_section::with(|_| {
         let outer = kernel_state();
         let inner = critical_section::with(|_| kernel_state());
@@ -339,7 +357,7 @@ fn critical_nested() -> Result<(), String> {
 
 fn critical_before() -> Result<(), String> {
     let seen = critical_section::with(|cs| BEFORE.borrow(cs).get());
-    let ready = os::osKernelReady as i32;
+    let ready = os::osKernelReady;
     check(seen == Some((ready, ready)), &format!("before the scheduler: {seen:?}"))
 }
 
