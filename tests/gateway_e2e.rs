@@ -4,14 +4,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::fixture::{self, Faults, FirmwareServer};
-use common::{event_type, version_report, Board, Cloud, ROOT};
+use common::{event_type, version_report, Board, Cloud, Relay, ROOT};
 use ws63_sim::package;
 
 #[test]
@@ -110,86 +106,6 @@ fn busy_unknown_malformed_and_queries_are_answered_and_the_gateway_keeps_serving
         .filter(|h| h.range.as_deref().is_none_or(|r| r.starts_with("bytes=0-")))
         .count();
     assert_eq!(fresh, 1, "downloads from byte 0: {:?}", srv.hits());
-}
-
-/// The broker's address as the board knows it: a TCP relay to whichever broker instance is
-/// current. [`Relay::restart`] is a broker restart as the board sees it: every connection is
-/// dropped, new ones are refused, and then they reach a fresh broker with empty state.
-struct Relay {
-    port: u16,
-    up: Arc<AtomicBool>,
-    target: Arc<std::sync::atomic::AtomicU16>,
-    generation: Arc<std::sync::atomic::AtomicU32>,
-    live: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl Relay {
-    fn start(target: u16) -> Relay {
-        use std::sync::atomic::{AtomicU16, AtomicU32, AtomicUsize};
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let r = Relay {
-            port,
-            up: Arc::new(AtomicBool::new(true)),
-            target: Arc::new(AtomicU16::new(target)),
-            generation: Arc::new(AtomicU32::new(0)),
-            live: Arc::new(AtomicUsize::new(0)),
-        };
-        let (up, tgt, generation, live) =
-            (r.up.clone(), r.target.clone(), r.generation.clone(), r.live.clone());
-        std::thread::spawn(move || {
-            for c in l.incoming().flatten() {
-                if !up.load(Ordering::SeqCst) {
-                    continue; // refused: dropped at once
-                }
-                let Ok(b) = TcpStream::connect(("127.0.0.1", tgt.load(Ordering::SeqCst))) else {
-                    continue;
-                };
-                let mine = generation.load(Ordering::SeqCst);
-                for (mut from, mut to) in [(c.try_clone().unwrap(), b.try_clone().unwrap()), (b, c)]
-                {
-                    let (generation, live) = (generation.clone(), live.clone());
-                    live.fetch_add(1, Ordering::SeqCst);
-                    std::thread::spawn(move || {
-                        let _ = from.set_read_timeout(Some(Duration::from_millis(20)));
-                        let mut buf = [0u8; 4096];
-                        while generation.load(Ordering::SeqCst) == mine {
-                            match from.read(&mut buf) {
-                                Ok(0) => break,
-                                Ok(n) => {
-                                    if to.write_all(&buf[..n]).is_err() {
-                                        break;
-                                    }
-                                }
-                                Err(e)
-                                    if matches!(
-                                        e.kind(),
-                                        std::io::ErrorKind::WouldBlock
-                                            | std::io::ErrorKind::TimedOut
-                                    ) => {}
-                                Err(_) => break,
-                            }
-                        }
-                        let _ = from.shutdown(std::net::Shutdown::Both);
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                        live.fetch_sub(1, Ordering::SeqCst);
-                    });
-                }
-            }
-        });
-        r
-    }
-
-    /// Drops every connection, refuses new ones until `new_broker` is up, then relays to it.
-    fn restart(&self, new_broker: impl FnOnce() -> u16) {
-        self.up.store(false, Ordering::SeqCst);
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        while self.live.load(Ordering::SeqCst) > 0 {
-            std::thread::yield_now();
-        }
-        self.target.store(new_broker(), Ordering::SeqCst);
-        self.up.store(true, Ordering::SeqCst);
-    }
 }
 
 #[test]

@@ -171,9 +171,7 @@ impl Runner {
     /// says; returns why it ended and how long it waited.
     pub fn once<P: Platform>(&mut self, cfg: &Config, platform: &mut P) -> (String, u64) {
         let mut up_since = None;
-        let why = match serve(cfg, platform, &mut up_since, &mut self.ota_version) {
-            Err(why) => why,
-        };
+        let Err(why) = serve(cfg, platform, &mut up_since, &mut self.ota_version);
         let up_ms = up_since.map(|t| platform.clock().now_ms().saturating_sub(t));
         let delay = self.reconnect.after(up_ms);
         log::warn!(target: "gateway", "{why}; reconnecting in {delay} ms");

@@ -22,6 +22,10 @@ use gateway::mqtt::{Clock, MAX_PACKET};
 use ota::{OtaError, OtaRequest};
 use ws63_hal::net::TcpStream;
 
+#[path = "../../tests/common/mqtt_bytes.rs"]
+mod mqtt_bytes;
+use mqtt_bytes::{publish, publish_head};
+
 const SPEED: u64 = 50;
 
 #[derive(Clone)]
@@ -48,7 +52,8 @@ impl Platform for Bench {
         Ok(())
     }
     fn connect(&mut self, host: &str, port: u16) -> Result<TcpStream, String> {
-        let s = TcpStream::connect(host, port, Duration::from_secs(2)).map_err(|e| e.to_string())?;
+        let s =
+            TcpStream::connect(host, port, Duration::from_secs(2)).map_err(|e| e.to_string())?;
         s.set_read_timeout(Some(Duration::from_millis(20))).map_err(|e| e.to_string())?;
         Ok(s)
     }
@@ -93,29 +98,6 @@ fn packet(c: &mut StdStream) -> std::io::Result<(u8, Vec<u8>)> {
     Ok((b[0], body))
 }
 
-fn remaining_length(mut n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let mut d = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            d |= 0x80;
-        }
-        out.push(d);
-        if n == 0 {
-            return out;
-        }
-    }
-}
-
-fn publish_header(topic: &str, payload_len: usize) -> Vec<u8> {
-    let mut p = vec![0x30];
-    p.extend(remaining_length(2 + topic.len() + payload_len));
-    p.extend((topic.len() as u16).to_be_bytes());
-    p.extend(topic.as_bytes());
-    p
-}
-
 const ROOT: &str = "oc/devices/gw1/sys";
 
 /// CONNECT in, CONNACK out.
@@ -150,83 +132,102 @@ type Script = fn(&mut StdStream);
 
 fn scripts() -> Vec<(&'static str, Script, &'static str)> {
     vec![
-        ("a remaining length of five bytes", |c| {
-            login_only_read(c);
-            c.write_all(&[0x20, 0xff, 0xff, 0xff, 0xff, 0x01]).unwrap();
-            until_closed(c);
-        }, "protocol error: MalformedPacket"),
-        ("packet type 0 (reserved)", |c| {
-            session(c);
-            c.write_all(&[0x00, 0x00]).unwrap();
-            until_closed(c);
-        }, "protocol error"),
-        ("packet type 15 (reserved in 3.1.1)", |c| {
-            session(c);
-            c.write_all(&[0xf0, 0x00]).unwrap();
-            until_closed(c);
-        }, "protocol error"),
-        ("a PUBLISH of 1 MiB", |c| {
-            session(c);
-            let topic = format!("{ROOT}/commands/request_id=big");
-            c.write_all(&publish_header(&topic, 1 << 20)).unwrap();
-            let chunk = [b'x'; 16 * 1024];
-            for _ in 0..64 {
-                if c.write_all(&chunk).is_err() {
-                    break; // the gateway hung up, as it should
+        (
+            "a remaining length of five bytes",
+            |c| {
+                login_only_read(c);
+                c.write_all(&[0x20, 0xff, 0xff, 0xff, 0xff, 0x01]).unwrap();
+                until_closed(c);
+            },
+            "protocol error: MalformedPacket",
+        ),
+        (
+            "packet type 0 (reserved)",
+            |c| {
+                session(c);
+                c.write_all(&[0x00, 0x00]).unwrap();
+                until_closed(c);
+            },
+            "protocol error",
+        ),
+        (
+            "packet type 15 (reserved in 3.1.1)",
+            |c| {
+                session(c);
+                c.write_all(&[0xf0, 0x00]).unwrap();
+                until_closed(c);
+            },
+            "protocol error",
+        ),
+        (
+            "a PUBLISH of 1 MiB",
+            |c| {
+                session(c);
+                let topic = format!("{ROOT}/commands/request_id=big");
+                c.write_all(&publish_head(&topic, None, 1 << 20)).unwrap();
+                let chunk = [b'x'; 16 * 1024];
+                for _ in 0..64 {
+                    if c.write_all(&chunk).is_err() {
+                        break; // the gateway hung up, as it should
+                    }
                 }
-            }
-            until_closed(c);
-        }, "protocol error: PacketTooLarge"),
-        ("a flood of messages while the gateway waits for its SUBACK", |c| {
-            login(c);
-            let topic = format!("{ROOT}/events/down");
-            let mut m = publish_header(&topic, 1000);
-            m.extend([b'{'; 1000]);
-            for _ in 0..(2 * MAX_PACKET / 1000 + 4) {
-                if c.write_all(&m).is_err() {
-                    break;
+                until_closed(c);
+            },
+            "protocol error: PacketTooLarge",
+        ),
+        (
+            "a flood of messages while the gateway waits for its SUBACK",
+            |c| {
+                login(c);
+                let topic = format!("{ROOT}/events/down");
+                let m = publish(&topic, None, &[b'{'; 1000]);
+                for _ in 0..(2 * MAX_PACKET / 1000 + 4) {
+                    if c.write_all(&m).is_err() {
+                        break;
+                    }
                 }
-            }
-            until_closed(c);
-        }, "bytes of messages unread"),
-        ("a QoS 1 PUBLISH with packet id 0", |c| {
-            session(c);
-            let topic = format!("{ROOT}/events/down");
-            let mut p = vec![0x32];
-            p.extend(remaining_length(2 + topic.len() + 2 + 2));
-            p.extend((topic.len() as u16).to_be_bytes());
-            p.extend(topic.as_bytes());
-            p.extend([0, 0, b'{', b'}']);
-            c.write_all(&p).unwrap();
-            until_closed(c);
-        }, "packet id Some(0)"),
-        ("a CONNACK that never comes", |c| {
-            login_only_read(c);
-            until_closed(c);
-        }, "did not answer in time"),
-        ("a good session, then the broker closes", |c| {
-            session(c);
-            let cmd = br#"{"command_name":"ota_upgrade","paras":{"version":"1.0.0"}}"#;
-            // At QoS 1, packet id 5: the gateway acknowledges it, then answers.
-            let topic = format!("{ROOT}/commands/request_id=r1");
-            let mut p = vec![0x32];
-            p.extend(remaining_length(2 + topic.len() + 2 + cmd.len()));
-            p.extend((topic.len() as u16).to_be_bytes());
-            p.extend(topic.as_bytes());
-            p.extend([0, 5]);
-            p.extend(cmd);
-            c.write_all(&p).unwrap();
-            assert_eq!(packet(c).unwrap(), (0x40, vec![0, 5]), "PUBACK of packet 5");
-            let (kind, body) = packet(c).unwrap();
-            assert_eq!(kind & 0xf0, 0x30, "the response");
-            let text = String::from_utf8_lossy(&body);
-            assert!(text.contains("commands/response/request_id=r1"), "{text}");
-            assert!(text.contains("same_version"), "{text}");
-            // Its PUBACK, then the broker goes away.
-            let topic_len = u16::from_be_bytes([body[0], body[1]]) as usize;
-            let id = &body[2 + topic_len..4 + topic_len];
-            c.write_all(&[0x40, 0x02, id[0], id[1]]).unwrap();
-        }, "closed by the broker"),
+                until_closed(c);
+            },
+            "bytes of messages unread",
+        ),
+        (
+            "a QoS 1 PUBLISH with packet id 0",
+            |c| {
+                session(c);
+                c.write_all(&publish(&format!("{ROOT}/events/down"), Some(0), b"{}")).unwrap();
+                until_closed(c);
+            },
+            "packet id Some(0)",
+        ),
+        (
+            "a CONNACK that never comes",
+            |c| {
+                login_only_read(c);
+                until_closed(c);
+            },
+            "did not answer in time",
+        ),
+        (
+            "a good session, then the broker closes",
+            |c| {
+                session(c);
+                let cmd = br#"{"command_name":"ota_upgrade","paras":{"version":"1.0.0"}}"#;
+                // At QoS 1, packet id 5: the gateway acknowledges it, then answers.
+                let topic = format!("{ROOT}/commands/request_id=r1");
+                c.write_all(&publish(&topic, Some(5), cmd)).unwrap();
+                assert_eq!(packet(c).unwrap(), (0x40, vec![0, 5]), "PUBACK of packet 5");
+                let (kind, body) = packet(c).unwrap();
+                assert_eq!(kind & 0xf0, 0x30, "the response");
+                let text = String::from_utf8_lossy(&body);
+                assert!(text.contains("commands/response/request_id=r1"), "{text}");
+                assert!(text.contains("same_version"), "{text}");
+                // Its PUBACK, then the broker goes away.
+                let topic_len = u16::from_be_bytes([body[0], body[1]]) as usize;
+                let id = &body[2 + topic_len..4 + topic_len];
+                c.write_all(&[0x40, 0x02, id[0], id[1]]).unwrap();
+            },
+            "closed by the broker",
+        ),
     ]
 }
 

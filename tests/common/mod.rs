@@ -2,11 +2,16 @@
 //! board (`ws63-sim run`, a process per boot), and the firmware server fixture.
 #![allow(dead_code)]
 
+#[allow(unused_imports)]
 #[path = "../../ota/tests/common/mod.rs"]
 pub mod fixture;
+pub mod mqtt_bytes;
 
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rumqttd::local::{LinkRx, LinkTx};
@@ -132,10 +137,134 @@ impl Board {
     }
 }
 
+impl Board {
+    /// Whether the board's process still runs (with `--max-boots 1`: the first boot has not
+    /// ended, so the firmware neither panicked nor rebooted).
+    pub fn running(&mut self) -> bool {
+        self.0.try_wait().unwrap().is_none()
+    }
+}
+
 impl Drop for Board {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
         let _ = std::fs::remove_file(&self.1);
+    }
+}
+
+/// The broker's address as the board knows it: a TCP relay to whichever broker instance is
+/// current. [`Relay::restart`] is a broker restart as the board sees it: every connection is
+/// dropped, new ones are refused, and then they reach a fresh broker with empty state.
+/// [`Relay::inject`] is a man in the middle: bytes of its own in the broker's stream.
+pub struct Relay {
+    pub port: u16,
+    up: Arc<AtomicBool>,
+    target: Arc<AtomicU16>,
+    generation: Arc<AtomicU32>,
+    live: Arc<AtomicUsize>,
+    inject: Arc<Mutex<Vec<u8>>>,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Relay {
+    pub fn start(target: u16) -> Relay {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let r = Relay {
+            port,
+            up: Arc::new(AtomicBool::new(true)),
+            target: Arc::new(AtomicU16::new(target)),
+            generation: Arc::new(AtomicU32::new(0)),
+            live: Arc::new(AtomicUsize::new(0)),
+            inject: Arc::new(Mutex::new(Vec::new())),
+            accepted: Arc::new(AtomicUsize::new(0)),
+        };
+        let (up, tgt, generation, live, inject, accepted) = (
+            r.up.clone(),
+            r.target.clone(),
+            r.generation.clone(),
+            r.live.clone(),
+            r.inject.clone(),
+            r.accepted.clone(),
+        );
+        std::thread::spawn(move || {
+            for c in l.incoming().flatten() {
+                if !up.load(Ordering::SeqCst) {
+                    continue; // refused: dropped at once
+                }
+                let Ok(b) = TcpStream::connect(("127.0.0.1", tgt.load(Ordering::SeqCst))) else {
+                    continue;
+                };
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let mine = generation.load(Ordering::SeqCst);
+                let pairs = [
+                    (c.try_clone().unwrap(), b.try_clone().unwrap(), None),
+                    (b, c, Some(inject.clone())),
+                ];
+                for (mut from, mut to, inject) in pairs {
+                    let (generation, live) = (generation.clone(), live.clone());
+                    live.fetch_add(1, Ordering::SeqCst);
+                    std::thread::spawn(move || {
+                        let _ = from.set_read_timeout(Some(Duration::from_millis(20)));
+                        let mut buf = [0u8; 4096];
+                        while generation.load(Ordering::SeqCst) == mine {
+                            match from.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) =>
+                                {
+                                    // The broker's side is quiet (between packets): the
+                                    // man in the middle's bytes go now.
+                                    let bytes = inject
+                                        .as_ref()
+                                        .map(|i| std::mem::take(&mut *i.lock().unwrap()));
+                                    if let Some(bytes) = bytes.filter(|b| !b.is_empty()) {
+                                        // The board may hang up half-way: so be it.
+                                        let _ = to.write_all(&bytes);
+                                    }
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                        live.fetch_sub(1, Ordering::SeqCst);
+                    });
+                }
+            }
+        });
+        r
+    }
+
+    /// Drops every connection, refuses new ones until `new_broker` is up, then relays to it.
+    pub fn restart(&self, new_broker: impl FnOnce() -> u16) {
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        while self.live.load(Ordering::SeqCst) > 0 {
+            std::thread::yield_now();
+        }
+        self.target.store(new_broker(), Ordering::SeqCst);
+        self.up.store(true, Ordering::SeqCst);
+    }
+
+    /// Sends `bytes` to the board on its current connection, as if from the broker, at the
+    /// next moment the broker's side is quiet.
+    pub fn inject(&self, bytes: Vec<u8>) {
+        *self.inject.lock().unwrap() = bytes;
+    }
+
+    /// Connections relayed so far.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 }

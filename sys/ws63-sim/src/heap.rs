@@ -81,7 +81,7 @@ pub fn refused() -> u64 {
 
 /// What LiteOS takes from the pool for `size` bytes aligned to `align`.
 pub fn charge_of(size: usize, align: usize) -> usize {
-    let extra = if align > 4 { align - 4 } else { 0 };
+    let extra = align.saturating_sub(4);
     size.div_ceil(4) * 4 + NODE_HEADER + extra
 }
 

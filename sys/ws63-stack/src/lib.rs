@@ -205,6 +205,10 @@ pub fn analyse(
 }
 
 /// The call graph as seen from one thread: every function's callees, indirect calls
+/// A function's worst case: (stack bytes, the path to it as (function, frame) pairs, the
+/// bytes of it spent in the SDK's frames).
+type Worst = (u32, Vec<(String, u32)>, u32);
+
 /// resolved.
 fn edges(
     p: &Program,
@@ -319,11 +323,9 @@ fn analyse_thread(
     }
     // Worst case from each function, cycles costing their rounds times their heaviest
     // simple path. Memoised; SCCs are visited callee-first (Tarjan's order).
-    let mut best: BTreeMap<usize, (u32, Vec<(String, u32)>, u32)> = BTreeMap::new();
+    let mut best: BTreeMap<usize, Worst> = BTreeMap::new();
     // The handler's subgraph first (it calls nothing that panics into it again).
-    let handler_cost = |best: &BTreeMap<usize, (u32, Vec<(String, u32)>, u32)>| {
-        handler.and_then(|h| best.get(&h).cloned())
-    };
+    let handler_cost = |best: &BTreeMap<usize, Worst>| handler.and_then(|h| best.get(&h).cloned());
     let mut order: Vec<usize> = (0..sccs.len()).collect();
     if let Some(h) = handler {
         let below = reachable(&graph, h);
@@ -333,7 +335,7 @@ fn analyse_thread(
         let c = &sccs[k];
         let members: BTreeSet<usize> = c.iter().copied().collect();
         // The deepest way out of the cycle (or out of a single function).
-        let mut exit: (u32, Vec<(String, u32)>, u32) = (0, Vec::new(), 0);
+        let mut exit: Worst = (0, Vec::new(), 0);
         for f in c {
             for callee in &graph[*f] {
                 if members.contains(callee) {
@@ -549,15 +551,17 @@ mod tests {
     #[test]
     fn the_deepest_path_with_the_sdk_and_the_kernel_on_top() {
         // entry -(indirect)-> job -> a -> b ; job -> c -> sdk_send (300)
-        let mut p = Program::default();
-        p.functions = vec![
-            f("entry", 32, &[], 1),
-            f("job", 100, &[2, 4], 0),
-            f("a", 200, &[3], 0),
-            f("b", 50, &[], 0),
-            f("c", 16, &[], 0),
-            f("panic", 40, &[], 0),
-        ];
+        let mut p = Program {
+            functions: vec![
+                f("entry", 32, &[], 1),
+                f("job", 100, &[2, 4], 0),
+                f("a", 200, &[3], 0),
+                f("b", 50, &[], 0),
+                f("c", 16, &[], 0),
+                f("panic", 40, &[], 0),
+            ],
+            ..Default::default()
+        };
         p.functions[4].external.insert("send".into());
         p.address_taken.insert(1);
         let sdk = BTreeMap::from([("send".to_string(), 300)]);
@@ -574,14 +578,16 @@ mod tests {
     #[test]
     fn recursion_needs_a_bound_and_costs_its_rounds() {
         // entry -> job -> x <-> y (x 40, y 60), bounded at 3 rounds.
-        let mut p = Program::default();
-        p.functions = vec![
-            f("entry", 10, &[], 1),
-            f("job", 10, &[2], 0),
-            f("x", 40, &[3], 0),
-            f("y", 60, &[2], 0),
-            f("panic", 40, &[], 0),
-        ];
+        let mut p = Program {
+            functions: vec![
+                f("entry", 10, &[], 1),
+                f("job", 10, &[2], 0),
+                f("x", 40, &[3], 0),
+                f("y", 60, &[2], 0),
+                f("panic", 40, &[], 0),
+            ],
+            ..Default::default()
+        };
         p.address_taken.insert(1);
         let e = analyse(&p, &cfg(""), &BTreeMap::new()).unwrap_err();
         assert!(matches!(&e[0], Problem::UnboundedRecursion(c) if c.len() == 2), "{e:?}");
@@ -592,14 +598,16 @@ mod tests {
 
     #[test]
     fn indirect_calls_need_a_rule_and_sdk_calls_an_estimate() {
-        let mut p = Program::default();
-        p.functions = vec![
-            f("entry", 10, &[], 1),
-            f("job", 10, &[2], 0),
-            f("core::fmt::write", 30, &[], 1),
-            f("<T as core::fmt::Display>::fmt", 70, &[], 0),
-            f("panic", 40, &[], 0),
-        ];
+        let mut p = Program {
+            functions: vec![
+                f("entry", 10, &[], 1),
+                f("job", 10, &[2], 0),
+                f("core::fmt::write", 30, &[], 1),
+                f("<T as core::fmt::Display>::fmt", 70, &[], 0),
+                f("panic", 40, &[], 0),
+            ],
+            ..Default::default()
+        };
         p.functions[1].external.insert("printf".into());
         p.address_taken.extend([1, 3]);
         let e = analyse(&p, &cfg(""), &BTreeMap::new()).unwrap_err();
@@ -618,15 +626,17 @@ mod tests {
     fn a_panic_costs_the_handler_once_even_when_the_handler_could_panic_again() {
         // entry -(indirect)-> job -> idx (panics) ; panic -> fmt -> idx2 -> panic (a cycle
         // only a panic inside the handler would take).
-        let mut p = Program::default();
-        p.functions = vec![
-            f("entry", 10, &[], 1),
-            f("job", 20, &[2], 0),
-            f("idx", 30, &[3], 0),
-            f("panic", 100, &[4], 0),
-            f("fmt", 200, &[5], 0),
-            f("idx2", 8, &[3], 0),
-        ];
+        let mut p = Program {
+            functions: vec![
+                f("entry", 10, &[], 1),
+                f("job", 20, &[2], 0),
+                f("idx", 30, &[3], 0),
+                f("panic", 100, &[4], 0),
+                f("fmt", 200, &[5], 0),
+                f("idx2", 8, &[3], 0),
+            ],
+            ..Default::default()
+        };
         p.address_taken.insert(1);
         let r = analyse(&p, &cfg(""), &BTreeMap::new()).unwrap();
         assert_eq!(r[0].ours, 10 + 20 + 30 + 100 + 200 + 8);

@@ -280,9 +280,10 @@ fn read_object(
             let RelocationTarget::Symbol(sym) = rel.target() else { continue };
             if let Target::Function(i) = resolve(obj, fns, globals, sym, rel.addend()) {
                 // A data word pointing at a function, or code materialising its address.
-                if r_type == R_RISCV_32 || section.kind() != object::SectionKind::Text {
-                    p.address_taken.insert(i);
-                } else if is_address_reloc(r_type) {
+                if r_type == R_RISCV_32
+                    || section.kind() != object::SectionKind::Text
+                    || is_address_reloc(r_type)
+                {
                     p.address_taken.insert(i);
                 }
             }
@@ -293,7 +294,7 @@ fn read_object(
 
 /// `R_RISCV_HI20`, `LO12_I/S`, `PCREL_HI20`, `PCREL_LO12_I/S`: code computing an address.
 fn is_address_reloc(r_type: u32) -> bool {
-    matches!(r_type, 23 | 24 | 25 | 26 | 27 | 28)
+    (23..=28).contains(&r_type)
 }
 
 fn uleb128(b: &[u8]) -> Option<u32> {
