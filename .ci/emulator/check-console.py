@@ -2,7 +2,7 @@
 """Checks a WS63 console captured by the emulator lane (.ci/emulate).
 
     check-console.py app  LOG [--version V] [--poll]
-    check-console.py test LOG [--poll]
+    check-console.py test LOG [--poll] [--stack-limits gateway=N,ota=M]
     check-console.py --self-test
 
 app: the product image (the SDK's ws63-liteos-app with the firmware library, emulator cut).
@@ -25,6 +25,10 @@ test: the on-target test image (the firmware library built with --features on-ta
   appears once with M = 0 and N > 0, every counted test has its line (N ok, M FAILED, no name
   twice), and after the final line the panic handler's `[ws63-rt] PANIC` and then
   `[ws63-rt] rebooting` appear; no CPU exception dump, no other panic, no reboot before that.
+  Before the final line: `[water] NAME stack S peak P` for the gateway and OTA threads with
+  0 < P < S (LiteOS's stack water line), P at most the static worst case given with
+  --stack-limits (from `cargo stack-check`), and the logger test's 20 lines from two threads,
+  each whole.
 
 Prints what matched and what is missing. Exit status: 0 pass, 1 fail. With --poll (used by
 .ci/emulate while QEMU runs) it prints nothing and exits 0 when the log already passes,
@@ -220,7 +224,7 @@ def check_app(text, version=None):
     return r
 
 
-def check_test(text):
+def check_test(text, limits=None):
     r = Report()
     lines = console_lines(text)
     totals = [(i, TOTAL_RE.search(l)) for i, l in enumerate(lines)]
@@ -236,7 +240,7 @@ def check_test(text):
         if l.startswith("[water]") or l.startswith("[heap]") or "cannot start the runner" in l:
             r.info.append(l.strip())
     end0 = final if final is not None else len(lines)
-    check_water(r, lines[:end0], final is not None)
+    check_water(r, lines[:end0], final is not None, limits)
     check_two_threads(r, lines[:end0], final is not None)
 
     if final is None:
@@ -311,7 +315,8 @@ def check_water(r, lines, complete, limits=None):
             r.bad(f"{name}: peak {peak} B within the static worst case {limits[name]} B "
                   "(the stack analysis missed something)", fatal=True)
         else:
-            r.good(f"{name}: water line {peak} of {size} B ({100 * peak // size}%)")
+            bound = f", static worst case {limits[name]} B" if limits and name in limits else ""
+            r.good(f"{name}: water line {peak} of {size} B ({100 * peak // size}%){bound}")
 
 
 def check_two_threads(r, lines, complete):
@@ -333,8 +338,8 @@ def check_two_threads(r, lines, complete):
         r.good("20 whole log lines from two threads")
 
 
-def check(mode, text, version=None):
-    return check_app(text, version) if mode == "app" else check_test(text)
+def check(mode, text, version=None, limits=None):
+    return check_app(text, version) if mode == "app" else check_test(text, limits)
 
 
 # ---- self-test -------------------------------------------------------------------------
@@ -459,6 +464,10 @@ def self_test():
          swap(TEST_OK, "[water] ota stack 10240 peak 4100\r\n", ""), None, False, 1),
         ("test: a water line at the stack's end", "test",
          swap(TEST_OK, "peak 4100", "peak 10240"), None, False, 1),
+        ("test: water lines within the static worst cases", "test", TEST_OK, None, True, 0,
+         {"gateway": 3200, "ota": 9000}),
+        ("test: a water line over its static worst case", "test", TEST_OK, None, False, 1,
+         {"gateway": 3199, "ota": 9000}),
         ("test: a torn log line", "test",
          swap(TEST_OK, "line A 3 of ten, whole", "line A 3 of tline B"), None, False, 1),
         ("test: a lost log line", "test",
@@ -469,8 +478,8 @@ def self_test():
          None, False, 1),
     ]
     bad = 0
-    for name, mode, log, version, want, want_poll in cases:
-        r = check(mode, log, version)
+    for name, mode, log, version, want, want_poll, *limits in cases:
+        r = check(mode, log, version, limits[0] if limits else None)
         got_poll = 0 if r.passed() else (1 if r.fatal else 2)
         good = r.passed() == want and (want_poll is None or got_poll == want_poll)
         bad += not good
@@ -489,6 +498,15 @@ def main(argv):
     args = argv[1:]
     poll = "--poll" in args
     args = [a for a in args if a != "--poll"]
+    limits = None
+    if "--stack-limits" in args:
+        k = args.index("--stack-limits")
+        try:
+            limits = {n: int(v) for n, v in (p.split("=") for p in args[k + 1].split(",") if p)}
+        except (IndexError, ValueError):
+            print(__doc__, file=sys.stderr)
+            return 1
+        del args[k:k + 2]
     version = None
     if "--version" in args:
         k = args.index("--version")
@@ -509,7 +527,7 @@ def main(argv):
             return 2
         print(f"{mode} console: FAIL: cannot read {path}: {e}")
         return 1
-    r = check(mode, text, version)
+    r = check(mode, text, version, limits)
     if poll:
         return 0 if r.passed() else (1 if r.fatal else 2)
     r.show(f"{mode} console ({path})")

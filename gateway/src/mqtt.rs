@@ -290,7 +290,9 @@ impl<T: Read + Write, C: Clock> Session<T, C> {
     fn handle(&mut self, events: Vec<Event>) -> Result<(), MqttError> {
         let mut close_requested = false;
         let mut error = None;
-        for ev in events {
+        // A work list, not recursion: the PUBACK of a received PUBLISH adds its own events.
+        let mut events: VecDeque<Event> = events.into();
+        while let Some(ev) = events.pop_front() {
             match ev {
                 Event::RequestSendPacket { packet, .. } => {
                     let bytes = packet.to_continuous_buffer();
@@ -320,8 +322,7 @@ impl<T: Read + Write, C: Clock> Session<T, C> {
                                     .packet_id(id)
                                     .build()
                                     .map_err(perr)?;
-                                let events = self.proto.checked_send(ack);
-                                self.handle(events)?;
+                                events.extend(self.proto.checked_send(ack));
                             }
                             // Packet id 0 is not one (MQTT 3.1.1, 2.3.1), and QoS 2 was
                             // never granted (the subscriptions are QoS 1).
