@@ -17,6 +17,16 @@ use crate::config::Config;
 use crate::login;
 use crate::mqtt::{Clock, MqttError, Session};
 
+/// Publish at QoS 1: only the last progress report before the reboot, which the gateway waits
+/// to see acknowledged. The session is clean and never retransmits, so QoS 1 elsewhere would
+/// only bring the broker's PUBACK, a 4-byte segment the board acknowledges late (a delayed
+/// ACK: up to 100 ms on lwIP here, 40 ms on Linux); a broker running Nagle's algorithm
+/// (mosquitto's default, rumqttd) holds its next packet, typically the command the cloud sends
+/// as soon as it sees the board's `version_report`, until that ACK (docs/benchmarks.md).
+const ACKED: bool = true;
+/// Publish at QoS 0: every other publication (see [`ACKED`]).
+const UNACKED: bool = false;
+
 /// What the OTA thread reports to the gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
@@ -220,7 +230,7 @@ pub fn serve<P: Platform>(
     s.publish(
         &topics.events_up(),
         event::version_report(device, &platform.version()).as_bytes(),
-        true,
+        UNACKED,
     )
     .map_err(e)?;
     log::info!(target: "gateway", "connected to {}:{} as {device}", cfg.mqtt.host, cfg.mqtt.port);
@@ -248,7 +258,7 @@ pub fn serve<P: Platform>(
                         &version,
                         "verified, installing after reboot",
                     );
-                    s.publish(&topics.events_up(), r.as_bytes(), true).map_err(e)?;
+                    s.publish(&topics.events_up(), r.as_bytes(), ACKED).map_err(e)?;
                     // Let the report reach the broker before the reboot cuts the connection.
                     let t = ctx.platform.clock().now_ms();
                     while s.unacked() > 0 && ctx.platform.clock().now_ms() < t + 3000 {
@@ -266,7 +276,7 @@ pub fn serve<P: Platform>(
                     event::upgrade_progress_report(device, code, at, &version, &why)
                 }
             };
-            s.publish(&topics.events_up(), report.as_bytes(), true).map_err(e)?;
+            s.publish(&topics.events_up(), report.as_bytes(), UNACKED).map_err(e)?;
         }
         let Some(msg) = s.poll().map_err(e)? else { continue };
         match topics.parse(&msg.topic) {
@@ -275,7 +285,7 @@ pub fn serve<P: Platform>(
                 if resp.result_code != 0 {
                     log::warn!(target: "gateway", "command {request_id}: {}", resp.to_json());
                 }
-                s.publish(&topics.command_response(request_id), resp.to_json().as_bytes(), true)
+                s.publish(&topics.command_response(request_id), resp.to_json().as_bytes(), UNACKED)
                     .map_err(e)?;
             }
             Ok(Inbound::EventsDown) => match event::parse(&msg.payload) {
@@ -284,7 +294,7 @@ pub fn serve<P: Platform>(
                         match ev {
                             Event::VersionQuery => {
                                 let r = event::version_report(device, &ctx.platform.version());
-                                s.publish(&topics.events_up(), r.as_bytes(), true).map_err(e)?;
+                                s.publish(&topics.events_up(), r.as_bytes(), UNACKED).map_err(e)?;
                             }
                             Event::FirmwareUpgrade(f) => {
                                 let req = OtaRequest {
@@ -303,7 +313,7 @@ pub fn serve<P: Platform>(
                                     let r = event::upgrade_progress_report(
                                         device, code, 0, &f.version, &why,
                                     );
-                                    s.publish(&topics.events_up(), r.as_bytes(), true)
+                                    s.publish(&topics.events_up(), r.as_bytes(), UNACKED)
                                         .map_err(e)?;
                                 }
                             }
@@ -316,7 +326,7 @@ pub fn serve<P: Platform>(
                                     "",
                                     &why,
                                 );
-                                s.publish(&topics.events_up(), r.as_bytes(), true).map_err(e)?;
+                                s.publish(&topics.events_up(), r.as_bytes(), UNACKED).map_err(e)?;
                             }
                             Event::Other { service_id, event_type } => {
                                 log::info!(target: "gateway", "ignored event {service_id}/{event_type}");
