@@ -1,7 +1,7 @@
 /*
  * The BMS gateway's OTA, for C callers (the C original's entry point, same ABI).
  *
- * ota_task_start() starts the OTA thread (normal priority, stack 0x2000, name "ota") for the
+ * ota_task_start() starts the OTA thread (normal priority, stack 0x2800, name "ota") for the
  * package at the configured URL template (config/gateway.toml, [ota] url, with {version}
  * replaced by [ota] default_version). The thread downloads the package into the upgrade
  * partition, verifies it, requests the upgrade and reboots; on failure it logs and ends.

@@ -157,7 +157,7 @@ fn an_exhausted_heap_gets_an_error_answer_or_a_clean_reboot_never_a_hang() {
     );
     cloud.until(30, |_, v| version_report(v) == Some("1.0.0"));
 
-    // 6 KiB to spare: enough to take and answer a command, not the OTA thread's 8 KiB stack. The
+    // 6 KiB to spare: enough to take and answer a command, not the OTA thread's 10 KiB stack. The
     // command is answered with an error, and the gateway goes on serving.
     ws63_sim::control::send(&control, "heap-spare 6144\n", Duration::from_secs(5)).unwrap();
     cloud.command("h1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
