@@ -102,11 +102,8 @@ fn every_relative_link_reaches_a_file_of_the_repository() {
                 Some((p, a)) => (p, Some(a)),
                 None => (link.as_str(), None),
             };
-            let target = if path.is_empty() {
-                page.clone()
-            } else {
-                page.parent().unwrap().join(path)
-            };
+            let target =
+                if path.is_empty() { page.clone() } else { page.parent().unwrap().join(path) };
             checked += 1;
             let Ok(target) = target.canonicalize() else {
                 dead.push(format!("{}: {link}: no such file", page.display()));

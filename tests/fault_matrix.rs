@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::fixture::{sha256_hex, Faults, FirmwareServer};
+use common::fixture::{default_pkg, sha256_hex, Faults, FirmwareServer};
 use common::{event_type, version_report, Board, Cloud, ROOT};
 use serde_json::Value;
 use ws63_sim::package;
@@ -33,14 +33,17 @@ fn online(cloud: &mut Cloud) -> String {
 
 #[test]
 fn a_power_cut_at_ten_points_of_an_ota_boots_the_old_version_and_a_new_ota_succeeds() {
-    let p = package::build_app("2.0.0", 200_000);
+    // A package in the SDK's default configuration: 217,232 bytes (a 400,000-byte app and a
+    // flashboot, compressed, signed).
+    let p = default_pkg("2.0.0", 400_000);
+    assert_eq!(p.len(), 217_232);
     let srv = FirmwareServer::start(p, Faults::default());
-    // Flash operations of the first boot's OTA: prepare erases the 200,720-byte package's
-    // area in three 64 KiB blocks and two sectors, then the 12 KiB status region in three
-    // sectors (1..=8), and writes three flags (9..=11); then the package (one write per
-    // received piece, at least 50 for 200 KB), then 2 flag writes (request). These points
-    // cover prepare's erases and flags, and the download.
-    for cut in [1, 4, 8, 9, 10, 11, 12, 25, 50, 60] {
+    // Flash operations of the first boot's OTA: prepare erases the package's area in three
+    // 64 KiB blocks and six sectors, then the 12 KiB status region in three sectors (1..=12),
+    // and writes three flags (13..=15); then the package (one write per received piece, at
+    // least 54 for 217 KB: 16..=69 at least), then 2 flag writes (request). These points
+    // cover prepare's erases and flags, and the download from its first write to its last.
+    for cut in [1, 4, 9, 12, 13, 15, 16, 30, 50, 69] {
         let mut cloud = Cloud::start();
         let n = cut.to_string();
         let _board = Board::start_with(
@@ -65,12 +68,21 @@ fn a_power_cut_at_ten_points_of_an_ota_boots_the_old_version_and_a_new_ota_succe
 
 #[test]
 fn bad_packages_are_refused_with_iotda_codes_and_the_old_version_keeps_running() {
-    let good = package::build_app("2.0.0", 100_000);
+    let good = default_pkg("2.0.0", 100_000);
     let len = good.len();
-    let corrupt = package::flip_bit(&good, 8 * 60_000);
+    let corrupt = package::flip_bit(&good, 8 * (len - 3000));
     let truncated = package::truncate(&good, len - 1000);
+    let stranger = ws63_sim::keys::test_key("not the board's root key");
+    let theirs = package::Spec::sdk_default("2.0.0", 100_000, &stranger).build();
     let cases: Vec<(&str, Vec<u8>, String, u64)> = vec![
         ("corrupted image", corrupt, r#"{"version":"2.0.0"}"#.into(), 7),
+        ("signed with another key", theirs, r#"{"version":"2.0.0"}"#.into(), 7),
+        (
+            "a flipped bit in the signature",
+            package::flip_bit(&good, 0x1F0 * 8),
+            r#"{"version":"2.0.0"}"#.into(),
+            7,
+        ),
         ("truncated file", truncated, r#"{"version":"2.0.0"}"#.into(), 7),
         (
             "wrong SHA-256",
@@ -104,7 +116,7 @@ fn bad_packages_are_refused_with_iotda_codes_and_the_old_version_keeps_running()
 #[test]
 fn wifi_failing_at_start_is_retried_until_the_gateway_is_online() {
     let mut cloud = Cloud::start();
-    let srv = FirmwareServer::start(package::build_app("2.0.0", 1000), Faults::default());
+    let srv = FirmwareServer::start(default_pkg("2.0.0", 1000), Faults::default());
     let _board =
         Board::start_with(cloud.port, &srv.url("/pkg/{version}"), "wifi", &["--wifi-fail", "3"]);
     assert_eq!(online(&mut cloud), "1.0.0");
@@ -113,7 +125,7 @@ fn wifi_failing_at_start_is_retried_until_the_gateway_is_online() {
 #[test]
 fn hostile_commands_are_answered_or_ignored_and_the_gateway_keeps_serving() {
     let mut cloud = Cloud::start();
-    let srv = FirmwareServer::start(package::build_app("2.0.0", 1000), Faults::default());
+    let srv = FirmwareServer::start(default_pkg("2.0.0", 1000), Faults::default());
     let _board = Board::start(cloud.port, &srv.url("/pkg/{version}"), "hostile");
     online(&mut cloud);
     let huge =

@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use common::fixture::{self, Faults, FirmwareServer};
 use common::{event_type, version_report, Board, Cloud, Relay, ROOT};
-use ws63_sim::package;
 
 #[test]
 fn an_ota_command_downloads_reboots_and_reports_the_new_version() {
     let mut cloud = Cloud::start();
-    let p = package::build_app("2.0.0", 120_000);
+    let p = fixture::default_pkg("2.0.0", 120_000);
     let srv = FirmwareServer::start(p, Faults { cut_at: vec![50_000], ..Faults::default() });
     let _board = Board::start(cloud.port, &srv.url("/pkg/{version}"), "ota");
     let (_, v) = cloud.until(30, |_, v| version_report(v).is_some());
@@ -53,7 +52,7 @@ fn an_ota_command_downloads_reboots_and_reports_the_new_version() {
 #[test]
 fn busy_unknown_malformed_and_queries_are_answered_and_the_gateway_keeps_serving() {
     let mut cloud = Cloud::start();
-    let p = package::build_app("3.0.0", 200_000);
+    let p = fixture::default_pkg("3.0.0", 200_000);
     let srv = FirmwareServer::start(p, Faults { stall_at: Some(100_000), ..Faults::default() });
     let _board = Board::start(cloud.port, &srv.url("/pkg/{version}"), "busy");
     cloud.until(30, |_, v| version_report(v).is_some());
@@ -112,7 +111,7 @@ fn busy_unknown_malformed_and_queries_are_answered_and_the_gateway_keeps_serving
 fn after_a_broker_restart_the_gateway_reconnects_and_serves_events() {
     let mut first = Cloud::start();
     let relay = Relay::start(first.port);
-    let p = package::build_app("4.0.0", 60_000);
+    let p = fixture::default_pkg("4.0.0", 60_000);
     let (sha, len) = (fixture::sha256_hex(&p), p.len());
     let srv = FirmwareServer::start(p, Faults::default());
     let _board = Board::start(relay.port, &srv.url("/pkg/{version}"), "restart");

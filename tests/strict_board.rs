@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::fixture::{Faults, FirmwareServer};
+use common::fixture::{default_pkg, Faults, FirmwareServer};
 use common::{event_type, version_report, Board, Cloud};
 use ws63_sim::{package, upgrade};
 
@@ -40,6 +40,8 @@ fn progress_until(cloud: &mut Cloud, secs: u64, until: &str) -> serde_json::Valu
 #[test]
 fn a_maximum_size_ota_keeps_the_mqtt_session_alive_while_the_flash_is_erased() {
     let mut cloud = Cloud::start();
+    // The largest package the storage takes: SHA-256 mode and a raw image fill it to the
+    // byte (a compressed one cannot be sized exactly).
     let image = upgrade::STORAGE_SIZE as usize - 0x200 - 48 - 160;
     let pkg = package::build_app("2.0.0", image);
     let srv = FirmwareServer::start(pkg, Faults::default());
@@ -88,7 +90,8 @@ fn a_maximum_size_ota_keeps_the_mqtt_session_alive_while_the_flash_is_erased() {
 #[test]
 fn the_wifi_link_dropping_in_a_download_resumes_the_same_ota() {
     let mut cloud = Cloud::start();
-    let pkg = package::build_app("2.0.0", 400_000);
+    // A default-configuration package of about 420 kB (an 800 kB app, compressed).
+    let pkg = default_pkg("2.0.0", 800_000);
     let srv = FirmwareServer::start(pkg, Faults::default());
     // The link drops once the board has received 200 kB (MQTT and HTTP together), and the
     // access point stays away for 2 s; the driver notices 3 s after it went.
@@ -120,7 +123,7 @@ fn the_wifi_link_dropping_in_a_download_resumes_the_same_ota() {
 #[test]
 fn the_wifi_link_dropping_in_a_session_ends_in_a_new_login() {
     let mut cloud = Cloud::start();
-    let srv = FirmwareServer::start(package::build_app("2.0.0", 1000), Faults::default());
+    let srv = FirmwareServer::start(default_pkg("2.0.0", 1000), Faults::default());
     let control = control_file("wifi-session");
     let _board = Board::start_with(
         cloud.port,
@@ -146,7 +149,7 @@ fn the_wifi_link_dropping_in_a_session_ends_in_a_new_login() {
 #[test]
 fn an_exhausted_heap_gets_an_error_answer_or_a_clean_reboot_never_a_hang() {
     let mut cloud = Cloud::start();
-    let pkg = package::build_app("2.0.0", 300_000);
+    let pkg = default_pkg("2.0.0", 600_000);
     let srv = FirmwareServer::start(pkg, Faults::default());
     let control = control_file("heap");
     let _board = Board::start_with(

@@ -65,6 +65,32 @@ fn bad_arguments_are_explained_with_the_usage_and_exit_2() {
         (&["run", "--wifi-drop-at-ms", "soon"][..], "not a number"),
         (&["info", "--flash", "/nonexistent/board.flash"][..], "no such flash file"),
         (&["version", "/nonexistent/lib.a"][..], "/nonexistent/lib.a"),
+        (
+            &["pkg", "--version", "1", "--size", "300", "--out", "x", "--sub-key", "k.pem"][..],
+            "--sign",
+        ),
+        (
+            &["pkg", "--version", "1", "--size", "300", "--out", "x", "--sign", "Cargo.toml"][..],
+            "not a brainpoolP256r1 private key",
+        ),
+        (
+            &[
+                "pkg",
+                "--version",
+                "1",
+                "--size",
+                "300",
+                "--out",
+                "x",
+                "--sign",
+                "tests/keys/root-pub.pem",
+            ][..],
+            "private key",
+        ),
+        (
+            &["run", "--root-key", "Cargo.toml", "--max-boots", "1"][..],
+            "not a brainpoolP256r1 public key",
+        ),
     ] {
         let o = sim(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -119,5 +145,93 @@ fn version_reads_the_record_a_simulator_image_carries() {
     let o = sim(&["version", img.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("1.0.0, 2.0.0"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn pkg_makes_the_sdks_default_package_with_keys_openssl_wrote() {
+    use ws63_sim::keys;
+    let dir = std::env::temp_dir().join(format!("ws63sim-sign-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("update.fwpkg");
+    let o = sim(&[
+        "pkg",
+        "--version",
+        "2.1.0",
+        "--size",
+        "80000",
+        "--out",
+        out.to_str().unwrap(),
+        "--sign",
+        "tests/keys/root-sec1.pem",
+        "--sub-key",
+        "tests/keys/sub-pkcs8.pem",
+        "--lzma",
+        "--with-flashboot",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let p = std::fs::read(&out).unwrap();
+    let text = |f: &str| std::fs::read_to_string(f).unwrap();
+    let root = keys::verifying_key_from_pem(&text("tests/keys/root-pub.pem")).unwrap();
+    let sub = keys::verifying_key_from_pem(&text("tests/keys/sub-pkcs8.pem")).unwrap();
+    // The sub-key in the key area; both signatures verify with OpenSSL's keys.
+    assert_eq!(&p[0x80..0xC0], &keys::raw_public_key(&sub));
+    let images = package::verify_bytes_with(&p, &keys::raw_public_key(&root)).unwrap();
+    let ids: Vec<u32> = images.iter().map(|i| i.id).collect();
+    assert_eq!(ids, [package::APP_IMAGE_ID, package::FLASHBOOT_IMAGE_ID]);
+    assert!(images.iter().all(|i| i.decompress_flag == package::DECOMPRESS_ZIP));
+    assert_eq!((images[0].original_len, images[1].original_len), (80_000, 16_384));
+    assert!(package::verify_bytes(&p).is_err(), "a board without the root key refuses it");
+    let sub_only = keys::raw_public_key(&sub);
+    assert!(package::verify_bytes_with(&p, &sub_only).is_err(), "the key area is the root's");
+    // Without --sign: SHA-256 mode, which any board takes.
+    let o = sim(&[
+        "pkg",
+        "--version",
+        "2.1.0",
+        "--size",
+        "80000",
+        "--out",
+        out.to_str().unwrap(),
+        "--lzma",
+    ]);
+    assert!(o.status.success());
+    assert_eq!(package::verify_bytes(&std::fs::read(&out).unwrap()).unwrap().len(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn run_gives_the_board_its_root_key_and_info_shows_it() {
+    let dir = std::env::temp_dir().join(format!("ws63sim-rootkey-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let flash = dir.join("board.flash");
+    // One boot, against no broker: the board writes its flash and runs until stopped.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ws63-sim"))
+        .args(["run", "--broker", "127.0.0.1:9", "--flash", flash.to_str().unwrap()])
+        .args(["--root-key", "tests/keys/root-pub.pem", "--max-boots", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    let info = loop {
+        let o = sim(&["info", "--flash", flash.to_str().unwrap()]);
+        let s = String::from_utf8_lossy(&o.stdout).into_owned();
+        if s.lines().any(|l| l.starts_with("root key:") && l.ends_with("...")) {
+            break s;
+        }
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "{s}");
+        std::thread::yield_now();
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let root = ws63_sim::keys::verifying_key_from_pem(
+        &std::fs::read_to_string("tests/keys/root-pub.pem").unwrap(),
+    )
+    .unwrap();
+    let xy = ws63_sim::keys::raw_public_key(&root);
+    let hex: String = xy[..8].iter().map(|b| format!("{b:02x}")).collect();
+    assert!(info.contains(&format!("root key:          {hex}...")), "{info}");
+    assert!(info.contains("flashboot:         1.0.0"), "{info}");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -96,6 +96,41 @@ fn chunked_and_redirected_downloads_work() {
 }
 
 #[test]
+fn a_default_package_is_checked_early_and_sized_from_its_hash_table() {
+    // The SDK's default configuration: signed, the app and flashboot LZMA-compressed.
+    let board = Board::new("default");
+    let p = common::default_pkg("2.0.0", 300_000);
+    // The header check in ECDSA mode: the structure, not the signatures (the device's).
+    let info = ota::package::check_header(&p[..ota::package::HEADER_LEN]).unwrap();
+    assert_eq!((info.image_num, info.sha_mode), (2, false));
+    // The length the hash table implies: the end of the flashboot image, the last one.
+    let len = ota::package::package_len(&p[..info.table_end], &info).unwrap();
+    assert_eq!(len as usize, p.len());
+    assert!(p.len() < 300_000 / 2 + 20_000, "compressed: {} bytes", p.len());
+    // Chunked, no size anywhere: the OTA learns the length from the table and installs it.
+    let srv = FirmwareServer::start(p.clone(), Faults { chunked: true, ..Faults::default() });
+    let (r, _) = download(&request(srv.url("/pkg"), Some(sha256_hex(&p)), None), quick());
+    let d = r.unwrap();
+    assert_eq!((d.len as usize, d.package_version.as_deref()), (p.len(), Some("2.0.0")));
+    assert!(board.requested());
+    assert_eq!(board.reboot_and_version().as_deref(), Some("2.0.0"));
+}
+
+#[test]
+fn a_default_package_the_board_cannot_verify_never_installs() {
+    let board = Board::new("default-bad");
+    let stranger = ws63_sim::keys::test_key("someone else's root key");
+    let theirs = package::Spec::sdk_default("2.0.0", 100_000, &stranger).build();
+    let srv = FirmwareServer::start(theirs.clone(), Faults::default());
+    let (r, _) = download(&request(srv.url("/pkg"), None, None), quick());
+    let e = r.unwrap_err();
+    assert!(matches!(e, OtaError::Rejected(_)), "{e:?}");
+    assert_eq!(e.result_code(), ota::error::result_code::VERIFICATION_FAILED);
+    assert!(!board.requested());
+    assert_eq!(board.reboot_and_version().as_deref(), Some("1.0.0"));
+}
+
+#[test]
 fn http_errors_end_without_a_request() {
     let board = Board::new("http");
     let srv = FirmwareServer::start(pkg(10_000), Faults::default());

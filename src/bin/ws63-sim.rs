@@ -5,7 +5,8 @@
 //! ws63-sim demo        the main job in one command: a broker, a firmware server and the board;
 //!                      an OTA from 1.0.0 to 2.0.0 through MQTT, shown as a timeline
 //! ws63-sim run         the board running the gateway firmware against a broker, across reboots
-//! ws63-sim pkg         an update package in the SDK's layout (SHA-256 mode), for tests
+//! ws63-sim pkg         an update package in the SDK's layout (its default configuration:
+//!                      signed, compressed, with flashboot; or SHA-256 mode), for tests
 //! ws63-sim info        what a board's flash holds
 //! ws63-sim version     the firmware version a chip library (or an image) carries
 //! ```
@@ -16,7 +17,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use ws63_sim::faults::Faults;
 use ws63_sim::supervisor::{FirmwareEnv, RunEnd, Supervisor};
-use ws63_sim::{flash::Flash, package, upgrade};
+use ws63_sim::{flash::Flash, keys, package, upgrade};
 
 /// The simulated WS63 board: the gateway firmware on the host, with the SDK's behaviour,
 /// flash, reboots, flashboot and faults.
@@ -40,10 +41,12 @@ enum Cmd {
     /// Run the board with the gateway firmware against an MQTT broker, boot after boot (an
     /// OTA ends in a reboot; flashboot installs the package; the next boot runs it).
     Run(Box<RunArgs>),
-    /// Write an update package in the SDK's layout (SHA-256 mode) whose app image carries a
-    /// version, optionally corrupted, for tests.
+    /// Write an update package in the SDK's layout whose app image carries a version: in the
+    /// SDK's default configuration (--sign KEY.pem --lzma --with-flashboot) or in SHA-256
+    /// mode (without --sign), optionally corrupted, for tests.
     Pkg(PkgArgs),
-    /// Show what a board's flash holds: installed version, pending upgrade, last result.
+    /// Show what a board's flash holds: installed app and flashboot versions, root key,
+    /// pending upgrade, last result.
     Info {
         /// The board's flash file.
         #[arg(long, value_name = "FILE")]
@@ -71,6 +74,24 @@ struct PkgArgs {
     /// Where to write the package.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Sign it (ECDSA, brainpool P-256, KeyAlg 0x2A13C812) with this private key in PEM as
+    /// OpenSSL writes it (PKCS#8 or SEC1): the root key, whose public half the board needs
+    /// (`run --root-key`) [default: SHA-256 mode, no signature].
+    #[arg(long, value_name = "KEY.pem")]
+    sign: Option<PathBuf>,
+    /// The sub-key that signs the FOTA info area (the SDK's application key) [default: the
+    /// --sign key].
+    #[arg(long, value_name = "KEY.pem", requires = "sign")]
+    sub_key: Option<PathBuf>,
+    /// Store the images LZMA-compressed (decompress_flag 0x3C7896E1), as the SDK does.
+    #[arg(long)]
+    lzma: bool,
+    /// Add a flashboot image after the application, as the SDK's packager always does.
+    #[arg(long)]
+    with_flashboot: bool,
+    /// The flashboot image's size in bytes (at most 65536, its partition).
+    #[arg(long, value_name = "BYTES", default_value_t = 16384, requires = "with_flashboot")]
+    flashboot_size: usize,
     /// Flip this bit of the package (0 is the lowest bit of byte 0).
     #[arg(long, value_name = "BIT", conflicts_with = "truncate")]
     flip_bit: Option<usize>,
@@ -133,6 +154,12 @@ struct RunArgs {
     /// done.
     #[arg(long, value_name = "FILE")]
     control: Option<PathBuf>,
+    /// The board's root public key, in PEM (a public key, or the private key it belongs
+    /// to), written to its flash: packages signed with it verify. Without it the flash keeps
+    /// the key it has (none on a factory-fresh board, which then accepts SHA-256-mode
+    /// packages only).
+    #[arg(long, value_name = "PUB.pem")]
+    root_key: Option<PathBuf>,
     /// Faults of the first boot.
     #[command(flatten)]
     faults: Faults,
@@ -170,7 +197,28 @@ fn pkg(a: PkgArgs) -> Result<(), String> {
     if a.size < min {
         return Err(format!("--size must be at least {min} bytes"));
     }
-    let mut p = package::build_app(&a.version, a.size);
+    if a.with_flashboot && !(min..=0x1_0000).contains(&a.flashboot_size) {
+        return Err(format!("--flashboot-size must be {min} to 65536 bytes (its partition)"));
+    }
+    let read_key = |p: &PathBuf| -> Result<keys::SigningKey, String> {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        keys::signing_key_from_pem(&text).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let root = a.sign.as_ref().map(read_key).transpose()?;
+    let sub = a.sub_key.as_ref().map(read_key).transpose()?;
+    let signing = match (&root, &sub) {
+        (Some(r), Some(s)) => package::Signing::Ecdsa { root: r, sub: s },
+        (Some(r), None) => package::Signing::Ecdsa { root: r, sub: r },
+        _ => package::Signing::Sha256,
+    };
+    let spec = package::Spec {
+        version: &a.version,
+        app_size: a.size,
+        flashboot_size: a.with_flashboot.then_some(a.flashboot_size),
+        lzma: a.lzma,
+        signing,
+    };
+    let mut p = spec.build();
     if (p.len() as u64) > u64::from(upgrade::STORAGE_SIZE) {
         eprintln!(
             "ws63-sim: note: {} bytes is more than the board's upgrade storage ({}): the device \
@@ -190,7 +238,19 @@ fn pkg(a: PkgArgs) -> Result<(), String> {
     }
     let out = a.out.display();
     std::fs::write(&a.out, &p).map_err(|e| format!("{out}: {e}"))?;
-    println!("{out}: {} bytes, version {}, app image {} bytes", p.len(), a.version, a.size);
+    println!(
+        "{out}: {} bytes, version {}, app image {} bytes{}{}, {}",
+        p.len(),
+        a.version,
+        a.size,
+        if a.with_flashboot {
+            format!(" and flashboot {} bytes", a.flashboot_size)
+        } else {
+            String::new()
+        },
+        if a.lzma { ", LZMA-compressed" } else { "" },
+        if root.is_some() { "signed (ECDSA brainpool P-256)" } else { "SHA-256 mode" },
+    );
     Ok(())
 }
 
@@ -225,6 +285,20 @@ fn info(path: &std::path::Path) -> Result<(), String> {
         upgrade::installed_version(&mut f)
             .unwrap_or_else(|| "(none: the board cannot boot)".into())
     );
+    println!(
+        "flashboot:         {}",
+        upgrade::flashboot_version(&mut f).unwrap_or_else(|| "(not intact)".into())
+    );
+    let key = upgrade::root_key(&mut f);
+    println!(
+        "root key:          {}",
+        match keys::from_raw_public_key(&key) {
+            Some(_) =>
+                format!("{}...", key[..8].iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            None if key == package::NO_ROOT_KEY => "(none: SHA-256-mode packages only)".into(),
+            None => "(not a brainpool P-256 point: no signed package verifies)".into(),
+        }
+    );
     println!("upgrade pending:   {}", upgrade::pending(&mut f));
     match upgrade::last_result(&mut f) {
         Some(r) => println!("last upgrade:      result {r}"),
@@ -256,6 +330,13 @@ fn run(a: RunArgs) -> Result<(), String> {
     // Check the configuration here, so a mistake is reported once, not at every boot.
     let cfg = load_config(config_file.as_deref(), &settings)?;
     let fw_version = a.fw_version.unwrap_or_else(|| cfg.firmware.version.clone());
+    let root_key = match &a.root_key {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            Some(keys::verifying_key_from_pem(&text).map_err(|e| format!("{}: {e}", p.display()))?)
+        }
+        None => None,
+    };
     if !ws63_rt::version::is_valid(&fw_version) {
         return Err("--fw-version must be 1 to 16 of A-Z a-z 0-9 . _ -".into());
     }
@@ -273,6 +354,7 @@ fn run(a: RunArgs) -> Result<(), String> {
         flash_timing: !a.no_flash_timing,
         heap_limit: a.heap_limit,
         control: a.control,
+        root_key,
         quiet: false,
     };
     let mut boots = 0;
@@ -305,6 +387,7 @@ struct BoardSpec {
     flash_timing: bool,
     heap_limit: usize,
     control: Option<PathBuf>,
+    root_key: Option<keys::VerifyingKey>,
     quiet: bool,
 }
 
@@ -321,6 +404,7 @@ fn boot_loop(
         .with_flash_timing(spec.flash_timing);
     board.heap_limit = Some(spec.heap_limit);
     board.control = spec.control.clone();
+    board.root_key = spec.root_key;
     board.next_faults = spec.faults;
     let settings_env: String = spec.settings.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     loop {
@@ -418,12 +502,20 @@ fn demo(verbose: bool) -> Result<(), String> {
     cloud_tx.subscribe(format!("{root}/commands/response/#")).map_err(|e| format!("{e:?}"))?;
     say("broker", &format!("MQTT on 127.0.0.1:{port}"));
 
-    // The firmware server with a fresh package.
-    let pkg = package::build_app(DEMO_TO, 256 * 1024);
+    // The firmware server with a fresh package in the SDK's default configuration, signed
+    // with a root key made for the demo, which the board gets in its flash.
+    let key = keys::test_key("ws63-sim demo root key");
+    let pkg = package::Spec::sdk_default(DEMO_TO, 256 * 1024, &key).build();
     let pkg_len = pkg.len();
     let srv = ws63_sim::fwserver::FirmwareServer::start(pkg, Default::default());
     let url = srv.url("/pkg/{version}");
-    say("http", &format!("update package {DEMO_TO} ({pkg_len} bytes) at {url}"));
+    say(
+        "http",
+        &format!(
+            "update package {DEMO_TO} ({pkg_len} bytes: signed, app and flashboot \
+             LZMA-compressed, as the SDK packs them) at {url}"
+        ),
+    );
 
     // The board, on its own thread: boots until it runs the new version.
     let flash = std::env::temp_dir().join(format!("ws63-sim-demo-{}.flash", std::process::id()));
@@ -447,6 +539,7 @@ fn demo(verbose: bool) -> Result<(), String> {
         flash_timing: true,
         heap_limit: ws63_sim::heap::FIRMWARE_HEAP,
         control: None,
+        root_key: Some(*key.verifying_key()),
         quiet: !verbose,
     };
     let (boot_tx, boot_rx) = std::sync::mpsc::channel();
@@ -477,7 +570,13 @@ fn demo(verbose: bool) -> Result<(), String> {
         );
         let _ = boot_tx.send(format!("board stopped: {r:?}"));
     });
-    say("board", &format!("power on: flash {}, factory firmware {DEMO_FROM}", flash.display()));
+    say(
+        "board",
+        &format!(
+            "power on: flash {}, factory firmware {DEMO_FROM}, the demo's root key",
+            flash.display()
+        ),
+    );
 
     let deadline = t0 + Duration::from_secs(120);
     // Each message: its topic, the payload parsed, and the payload exactly as it came over

@@ -108,6 +108,20 @@ pub fn version_report(v: &Value) -> Option<&str> {
         .flatten()
 }
 
+/// The tests' root public key in PEM, for `ws63-sim run --root-key` (one file per test
+/// process).
+pub fn root_key_file() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("ws63-tests-root-{}.pem", std::process::id()));
+    if !path.exists() {
+        let pem = ws63_sim::keys::verifying_key_pem(fixture::root_key().verifying_key());
+        // Written whole under a temporary name, so no board reads half of it.
+        let tmp = path.with_extension(format!("{:?}.tmp", std::thread::current().id()));
+        std::fs::write(&tmp, pem).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
 /// The board, killed when dropped.
 pub struct Board(Child, std::path::PathBuf);
 
@@ -124,6 +138,7 @@ impl Board {
             .args(["run", "--broker", &format!("127.0.0.1:{broker_port}"), "--device-id", "gw1"])
             .args(["--topic-root", "oc/devices/{device_id}/sys", "--ota-url", ota_url])
             .args(["--flash", flash.to_str().unwrap(), "--fw-version", "1.0.0"])
+            .args(["--root-key", root_key_file().to_str().unwrap()])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(if std::env::var_os("E2E_LOG").is_some() {

@@ -4,8 +4,20 @@
 
 pub use ws63_sim::fwserver::{FirmwareServer, ServerFaults as Faults};
 
-/// A simulated board with a fresh flash (factory version 1.0.0) and the network up; holds
-/// the simulator's lock for the test.
+/// The tests' root key: every test board holds its public half, so packages signed with it
+/// (in the SDK's default configuration) verify, as do SHA-256-mode ones.
+pub fn root_key() -> ws63_sim::keys::SigningKey {
+    ws63_sim::keys::test_key("ws63 tests root key")
+}
+
+/// A package in the SDK's default configuration: signed with [`root_key`], the app (of
+/// `app_size` bytes, carrying `version`) and a flashboot image, both LZMA-compressed.
+pub fn default_pkg(version: &str, app_size: usize) -> Vec<u8> {
+    ws63_sim::package::Spec::sdk_default(version, app_size, &root_key()).build()
+}
+
+/// A simulated board with a fresh flash (factory version 1.0.0, the tests' root key) and the
+/// network up; holds the simulator's lock for the test.
 pub struct Board {
     pub flash: std::path::PathBuf,
     _lock: std::sync::MutexGuard<'static, ()>,
@@ -19,7 +31,11 @@ impl Board {
         let flash = std::env::temp_dir().join(format!("ota-{name}-{}.flash", std::process::id()));
         let _ = std::fs::remove_file(&flash);
         ws63_sim::flash::open(&flash).unwrap();
-        ws63_sim::flash::with(|f| ws63_sim::upgrade::factory_install(f, "1.0.0")).unwrap();
+        ws63_sim::flash::with(|f| {
+            ws63_sim::upgrade::factory_install(f, "1.0.0")?;
+            ws63_sim::upgrade::set_root_key(f, Some(root_key().verifying_key()))
+        })
+        .unwrap();
         ws63_sim::upgrade::reset_ram_state();
         Self { flash, _lock: lock }
     }

@@ -11,7 +11,8 @@
 //! - [`wifi`]: the station API against one simulated access point;
 //! - [`flash`]: a 4 MiB NOR flash in a file, the SDK's default partition table;
 //! - [`upgrade`]: the upgrade API and flashboot's install step; [`package`]: the update
-//!   package format, a builder for tests and the device's verification;
+//!   package format, a builder for tests and the device's verification; [`keys`]: their
+//!   ECDSA keys;
 //! - [`board`]: reboot and the watchdog; a firmware run is a process, and [`supervisor`] is
 //!   the board around it (flashboot, start, reboot);
 //! - [`faults`]: power cuts, flash write errors, WiFi and DNS failures, refused threads;
@@ -37,6 +38,7 @@ pub mod faults;
 pub mod flash;
 pub mod fwserver;
 pub mod heap;
+pub mod keys;
 pub mod measure;
 pub mod net;
 pub mod package;

@@ -216,6 +216,10 @@ pub struct Supervisor {
     pub next_faults: Faults,
     /// Faults for the next boot's flashboot step (then cleared).
     pub next_flashboot_faults: Faults,
+    /// The root public key the board's flash holds (written at power-on when set; `None`
+    /// leaves the flash's key area as it is, erased on a factory-fresh board: then only
+    /// SHA-256-mode packages verify).
+    pub root_key: Option<crate::keys::VerifyingKey>,
 }
 
 impl Supervisor {
@@ -235,7 +239,14 @@ impl Supervisor {
             watchdog: crate::rtos::watchdog::APP_PERIOD,
             next_faults: Faults::default(),
             next_flashboot_faults: Faults::default(),
+            root_key: None,
         }
+    }
+
+    /// Gives the board a root public key (see [`Supervisor::root_key`]).
+    pub fn with_root_key(mut self, key: crate::keys::VerifyingKey) -> Self {
+        self.root_key = Some(key);
+        self
     }
 
     /// Sets the access point the board can see.
@@ -256,8 +267,12 @@ impl Supervisor {
         if fresh {
             upgrade::factory_install(&mut f, &self.factory_version)
                 .map_err(|e| std::io::Error::other(format!("factory install: {e:?}")))?;
-            f.sync();
         }
+        if let Some(k) = &self.root_key {
+            upgrade::set_root_key(&mut f, Some(k))
+                .map_err(|e| std::io::Error::other(format!("root key: {e:?}")))?;
+        }
+        f.sync();
         Ok(f)
     }
 

@@ -42,7 +42,8 @@ use sdk::errcode_t;
 use ws63_sdk_sys as sdk;
 
 use crate::flash::{self, Flash, FlashError};
-use crate::package::{self, result};
+use crate::keys::{self, RawPublicKey, VerifyingKey};
+use crate::package::{self, result, SimImage};
 
 /// FOTA partition offset.
 pub const FOTA_BASE: u32 = 0x27_0000;
@@ -92,6 +93,38 @@ pub fn reset_ram_state() {
 
 fn u32_at(f: &mut Flash, addr: u32) -> u32 {
     package::get(&f.read_vec(addr, 4), 0)
+}
+
+/// The board's root public key, as the device reads it (`upg_get_root_public_key`: the key
+/// field of the structure at flash 0; all 0xFF on a board that has none).
+pub fn root_key(f: &mut Flash) -> RawPublicKey {
+    let mut k = [0u8; 64];
+    k.copy_from_slice(&f.read_vec(keys::ROOT_KEY_OFFSET, 64));
+    k
+}
+
+/// Writes the root public key structure at flash 0 (partition 0x03), as flashing the SDK's
+/// parameter image does; `None` leaves the area erased (a board without a root key). Nothing
+/// is written when the flash holds it already.
+///
+/// # Errors
+/// When the flash refuses.
+pub fn set_root_key(f: &mut Flash, key: Option<&VerifyingKey>) -> Result<(), FlashError> {
+    let want = key.map_or([0xFF; 0x80], keys::root_key_area);
+    if f.read_vec(keys::ROOT_KEY_AREA, 0x80) == want {
+        return Ok(());
+    }
+    f.erase(keys::ROOT_KEY_AREA, flash::SECTOR_SIZE)?;
+    if key.is_some() {
+        f.program(keys::ROOT_KEY_AREA, &want)?;
+    }
+    Ok(())
+}
+
+/// `uapi_upg_verify_file` on the package in the FOTA partition, with the board's root key.
+fn verify_fota(f: &mut Flash) -> Result<Vec<package::ImageInfo>, package::VerifyError> {
+    let key = root_key(f);
+    package::verify(&mut |off, len| f.read_vec(FOTA_BASE + off, len), &key)
 }
 
 /// Maps a flash failure inside the firmware to the code the SDK hands on (the flash
@@ -306,8 +339,7 @@ pub extern "C" fn uapi_upg_request_upgrade(reset: bool) -> errcode_t {
     if !ctx().inited {
         return sdk::ERRCODE_UPG_NOT_INIT;
     }
-    let verified =
-        flash::with(|f| Ok(package::verify(&mut |off, len| f.read_vec(FOTA_BASE + off, len))));
+    let verified = flash::with(|f| Ok(verify_fota(f)));
     let images = match verified {
         Ok(Ok(images)) => images,
         Ok(Err(e)) => {
@@ -363,6 +395,9 @@ pub enum FlashbootOutcome {
     Watchdog,
     /// The power went during flashboot's own flash writes.
     PowerCut,
+    /// Neither the flashboot partition nor its backup holds an intact flashboot: the ROM has
+    /// nothing to start, and the board is dead until it is flashed over serial.
+    NoFlashboot,
 }
 
 /// The general-purpose register flashboot keeps its counters in (it survives a reset, not a
@@ -427,6 +462,14 @@ pub fn flashboot(
     timing: Option<flash::Timing>,
 ) -> (FlashbootOutcome, FlashbootEnd) {
     let mut wd = Watchdog { timing, since_kick: std::time::Duration::ZERO };
+    // The ROM starts flashboot from its partition, or from the backup, which then copies
+    // itself over the broken primary (`ws63_flashboot_recovery`).
+    match rom_boot(f) {
+        Ok(true) => {}
+        Ok(false) => return (FlashbootOutcome::NoFlashboot, FlashbootEnd::Halt),
+        Err(FlashError::PowerCut) => return (FlashbootOutcome::PowerCut, FlashbootEnd::Reset),
+        Err(_) => return (FlashbootOutcome::NoFlashboot, FlashbootEnd::Halt),
+    }
     let outcome = match upgrade_step(f, &mut wd) {
         Ok(None) => match app_check(f, counters) {
             Ok(Some(version)) => {
@@ -482,7 +525,7 @@ fn upgrade_step(f: &mut Flash, wd: &mut Watchdog) -> Result<Option<FlashbootOutc
     let firmware_num = u32_at(f, FLAG_AREA + F_FW_NUM);
     let first_entry = (0..firmware_num.min(package::MAX_IMAGES) as usize)
         .all(|i| f.read_vec(fw_flag_addr(i), 3) == [0xFF; 3]);
-    let verified = package::verify(&mut |off, len| f.read_vec(FOTA_BASE + off, len));
+    let verified = verify_fota(f);
     let images = match verified {
         Ok(images) => images,
         Err(e) if first_entry => {
@@ -577,8 +620,7 @@ fn install(
     }
     f.erase(addr, size)?;
     if img.decompress_flag == package::DECOMPRESS_ZIP {
-        eprintln!("[ws63-sim] flashboot: LZMA-compressed images are not simulated");
-        return Ok(Install::Failed(result::DECOMPRESS_IMAGE_FAILED));
+        return install_lzma(f, img, addr, size, wd);
     }
     if img.decompress_flag == 0x4449_4646 || size < img.data_len {
         return Ok(Install::Failed(result::UPDATE_IMAGE_FAILED));
@@ -596,6 +638,127 @@ fn install(
     Ok(Install::Done)
 }
 
+/// An LZMA image, as `uapi_upg_compress_image_update` installs it into the erased partition:
+/// the 16-byte header gives the size (bytes 5..9; the rest of the size field must be zero:
+/// the SDK's C shifts by 32 and more there, which is undefined), the stream is read in
+/// 4 KiB pieces, what each piece decodes to is written behind the last write, and the
+/// watchdog is kicked after each piece. Decoding stops at the size, whatever follows; a
+/// stream that ends before it leaves a short image and counts as a success, as on the chip
+/// (the image hash checked before is what prevents that).
+fn install_lzma(
+    f: &mut Flash,
+    img: &package::ImageInfo,
+    addr: u32,
+    size: u32,
+    wd: &mut Watchdog,
+) -> Result<Install, FlashError> {
+    use liblzma::stream::{Action, Status, Stream};
+    const HEAD: u32 = 16;
+    let failed = Ok(Install::Failed(result::DECOMPRESS_IMAGE_FAILED));
+    if img.data_len < HEAD {
+        return failed;
+    }
+    let head = f.read_vec(FOTA_BASE + img.data_offset, HEAD as usize);
+    let unpack = package::get(&head, 5);
+    if head[9..16] != [0; 7] || unpack == 0 {
+        return failed;
+    }
+    if unpack > size {
+        // ERRCODE_UPG_NO_ENOUGH_SPACE, with the partition already erased.
+        return Ok(Install::Failed(result::UPDATE_IMAGE_FAILED));
+    }
+    // liblzma's decoder of the `.lzma` format, given the header with the size as the device
+    // reads it.
+    let Ok(mut dec) = Stream::new_lzma_decoder(64 << 20) else { return failed };
+    // The decoder takes the 13-byte header in front of the first piece of the stream.
+    let mut alone = head[..5].to_vec();
+    alone.extend_from_slice(&u64::from(unpack).to_le_bytes());
+    let mut out = vec![0u8; 0x4000];
+    let (mut read, mut written) = (HEAD, 0u32);
+    while read < img.data_len && written < unpack {
+        let n = (img.data_len - read).min(flash::SECTOR_SIZE);
+        let mut chunk = std::mem::take(&mut alone);
+        chunk.extend_from_slice(&f.read_vec(FOTA_BASE + img.data_offset + read, n as usize));
+        read += n;
+        let mut pos = 0usize;
+        let mut produced_here = 0u32;
+        while written < unpack {
+            let (in0, out0) = (dec.total_in(), dec.total_out());
+            let status = dec.process(&chunk[pos..], &mut out, Action::Run);
+            let used = (dec.total_in() - in0) as usize;
+            let made = (dec.total_out() - out0) as usize;
+            pos += used;
+            let keep = (made as u32).min(unpack - written);
+            if keep > 0 {
+                f.program(addr + written, &out[..keep as usize])?;
+                written += keep;
+                produced_here += keep;
+            }
+            match status {
+                Err(_) => return failed,
+                Ok(Status::StreamEnd) => break,
+                Ok(_) if used == 0 && made == 0 => break,
+                Ok(_) => {}
+            }
+        }
+        let at = addr + written - produced_here;
+        if !wd.spend(|t| t.program_time(at, produced_here as usize)) || !wd.kick() {
+            return Ok(Install::WatchdogReset);
+        }
+    }
+    Ok(Install::Done)
+}
+
+/// Whether a flashboot partition holds an intact flashboot (the ROM's check of its code).
+fn flashboot_intact(f: &mut Flash, part: sdk::partition_ids_t) -> bool {
+    let Some((addr, size)) = flash::partition(part) else { return false };
+    let header = f.read_vec(addr, package::SIM_IMAGE_HEADER_LEN);
+    let Some(len) = package::sim_image_code_len_of(SimImage::Flashboot, &header) else {
+        return false;
+    };
+    if len > size as usize - package::SIM_IMAGE_HEADER_LEN {
+        return false;
+    }
+    let image = f.read_vec(addr, package::SIM_IMAGE_HEADER_LEN + len);
+    package::sim_image_version_of(SimImage::Flashboot, &image).is_some()
+}
+
+/// The ROM at a reset: `true` when a flashboot starts. A broken primary flashboot (an
+/// install of a flashboot image cut short) makes the ROM start the backup, which copies
+/// itself over the primary; the upgrade then goes on where it was. OTA never writes the
+/// backup.
+fn rom_boot(f: &mut Flash) -> Result<bool, FlashError> {
+    if flashboot_intact(f, sdk::PARTITION_FLASH_BOOT_IMAGE) {
+        return Ok(true);
+    }
+    if !flashboot_intact(f, sdk::PARTITION_FLASH_BOOT_IMAGE_BACKUP) {
+        eprintln!("[ws63-sim] ROM: no intact flashboot, nor a backup: the board cannot boot");
+        return Ok(false);
+    }
+    eprintln!("[ws63-sim] ROM: flashboot is broken; the backup starts and restores it");
+    let (Some((to, size)), Some((from, _))) = (
+        flash::partition(sdk::PARTITION_FLASH_BOOT_IMAGE),
+        flash::partition(sdk::PARTITION_FLASH_BOOT_IMAGE_BACKUP),
+    ) else {
+        return Ok(false);
+    };
+    f.erase(to, size)?;
+    let mut at = 0;
+    while at < size {
+        let page = f.read_vec(from + at, flash::SECTOR_SIZE as usize);
+        f.program(to + at, &page)?;
+        at += flash::SECTOR_SIZE;
+    }
+    Ok(true)
+}
+
+/// The version of the flashboot in its partition, if intact.
+pub fn flashboot_version(f: &mut Flash) -> Option<String> {
+    let (addr, size) = flash::partition(sdk::PARTITION_FLASH_BOOT_IMAGE)?;
+    let image = f.read_vec(addr, size as usize);
+    package::sim_image_version_of(SimImage::Flashboot, &image)
+}
+
 /// Flashboot's check of the app at every boot: the image must be whole (its code hash, as
 /// `verify_image_body` checks `code_area_hash`). When it is not ("VE"), the "fix app" path:
 /// from the fourth such boot to the sixth, if the FOTA partition still holds a valid package,
@@ -608,7 +771,7 @@ fn app_check(f: &mut Flash, counters: &mut BootCounters) -> Result<Option<String
     let tries = counters.fix_app;
     counters.fix_app = (counters.fix_app + 1).min(15);
     if (3..6).contains(&tries) {
-        let valid = package::verify(&mut |off, len| f.read_vec(FOTA_BASE + off, len));
+        let valid = verify_fota(f);
         if let Ok(images) = valid {
             eprintln!("[ws63-sim] flashboot: Try fota fix app.");
             let len = u32_at(f, FLAG_AREA + F_LEN);
@@ -636,7 +799,11 @@ pub fn installed_version(f: &mut Flash) -> Option<String> {
     package::sim_image_version(&f.read_vec(addr, package::SIM_IMAGE_HEADER_LEN + len))
 }
 
-/// Writes a simulator app image of `version` into the app partition (a factory-fresh board).
+/// Size of the factory flashboot image.
+pub const FACTORY_FLASHBOOT_SIZE: usize = 16 * 1024;
+
+/// A factory-fresh board: a simulator app image of `version` in the app partition, and a
+/// flashboot in its partition and in the backup.
 ///
 /// # Errors
 /// When the flash refuses.
@@ -644,5 +811,12 @@ pub fn factory_install(f: &mut Flash, version: &str) -> Result<(), FlashError> {
     let (addr, size) = flash::partition(sdk::PARTITION_APP_IMAGE).ok_or(FlashError::Io)?;
     let img = package::sim_app_image(version, 4096);
     f.erase(addr, size)?;
-    f.program(addr, &img)
+    f.program(addr, &img)?;
+    let boot = package::sim_image(SimImage::Flashboot, version, FACTORY_FLASHBOOT_SIZE);
+    for part in [sdk::PARTITION_FLASH_BOOT_IMAGE, sdk::PARTITION_FLASH_BOOT_IMAGE_BACKUP] {
+        let (addr, size) = flash::partition(part).ok_or(FlashError::Io)?;
+        f.erase(addr, size)?;
+        f.program(addr, &boot)?;
+    }
+    Ok(())
 }

@@ -275,6 +275,7 @@ fn an_image_that_fails_three_times_ends_the_upgrade_and_the_board_cannot_boot() 
                 decompress_flag: 0,
             },
         ],
+        package::Signing::Sha256,
     );
     let rec = board.boot(&mut spawn(write_pkg(&b.file("pkg"), &pkg))).unwrap();
     assert_eq!(rec.end, RunEnd::Reboot);
@@ -346,4 +347,131 @@ fn a_firmware_thread_that_keeps_the_cpu_is_reset_by_the_watchdog() {
     assert_eq!(rec.end, RunEnd::Exited(0));
     // The board boots on after a watchdog reset.
     assert_eq!(b.report(&mut board).1, "1.0.0");
+}
+
+// ---- packages in the SDK's default configuration: signed, compressed, with flashboot ----
+
+fn root() -> ws63_sim::keys::SigningKey {
+    ws63_sim::keys::test_key("boot tests root key")
+}
+
+/// A board whose flash holds the tests' root key.
+fn keyed_board(flash: &Path) -> Supervisor {
+    Supervisor::new(flash, "1.0.0").with_root_key(*root().verifying_key())
+}
+
+fn default_pkg(version: &str, app_size: usize) -> Vec<u8> {
+    package::Spec::sdk_default(version, app_size, &root()).build()
+}
+
+/// The versions of the flashboot in its partition and in the backup.
+fn flashboots(path: &Path) -> (Option<String>, Option<String>) {
+    use ws63_sim::package::{sim_image_version_of, SimImage::Flashboot};
+    let read = |part| {
+        let (addr, size) = ws63_sim::flash::partition(part).unwrap();
+        let bytes = ws63_sim::flash::Flash::open(path).unwrap().read_vec(addr, size as usize);
+        sim_image_version_of(Flashboot, &bytes)
+    };
+    (
+        read(ws63_sdk_sys::PARTITION_FLASH_BOOT_IMAGE),
+        read(ws63_sdk_sys::PARTITION_FLASH_BOOT_IMAGE_BACKUP),
+    )
+}
+
+#[test]
+fn a_default_package_installs_the_decompressed_app_and_flashboot() {
+    let b = Bench::new("default");
+    let flash = b.file("board.flash");
+    let mut board = keyed_board(&flash);
+    assert_eq!(b.report(&mut board).1, "1.0.0");
+    assert_eq!(flashboots(&flash), (Some("1.0.0".into()), Some("1.0.0".into())));
+    let pkg = default_pkg("2.0.0", 150_000);
+    let rec = board.boot(&mut spawn(write_pkg(&b.file("pkg"), &pkg))).unwrap();
+    assert_eq!(rec.end, RunEnd::Reboot, "request_upgrade verified the signatures");
+    assert_eq!(b.report(&mut board), (vec![Installed, NoUpgrade], "2.0.0".into()));
+    // Both images, decompressed to their original bytes; the backup is the factory's.
+    assert_eq!(flashboots(&flash), (Some("2.0.0".into()), Some("1.0.0".into())));
+    let (addr, _) = ws63_sim::flash::partition(ws63_sdk_sys::PARTITION_APP_IMAGE).unwrap();
+    let app = ws63_sim::flash::Flash::open(&flash).unwrap().read_vec(addr, 150_000);
+    assert_eq!(app, package::sim_app_image("2.0.0", 150_000));
+}
+
+#[test]
+fn bad_default_packages_are_refused_and_the_old_version_keeps_running() {
+    let b = Bench::new("default-bad");
+    let flash = b.file("board.flash");
+    let mut board = keyed_board(&flash);
+    let good = default_pkg("2.0.0", 40_000);
+    let info =
+        package::verify_bytes_with(&good, &ws63_sim::keys::raw_public_key(root().verifying_key()))
+            .unwrap();
+    let (app, fb) = (info[0].data_offset as usize, info[1].data_offset as usize);
+    let stranger = ws63_sim::keys::test_key("a stranger's key");
+    let cases = [
+        ("signed with another key", package::Spec::sdk_default("2.0.0", 40_000, &stranger).build()),
+        ("a flipped bit in the key area's signature", package::flip_bit(&good, 0xD0 * 8)),
+        ("a flipped bit in the info area's signature", package::flip_bit(&good, 0x1E8 * 8)),
+        ("a flipped bit in the compressed app", package::flip_bit(&good, (app + 100) * 8 + 3)),
+        ("a flipped bit in the flashboot image", package::flip_bit(&good, (fb + 100) * 8)),
+        ("truncated", package::truncate(&good, good.len() - 1000)),
+    ];
+    for (i, (what, bad)) in cases.into_iter().enumerate() {
+        // A board each: `prepare` erases only the new package's length, and what an earlier
+        // package left behind it could complete a truncated one, on the chip as here.
+        let mut board = keyed_board(&b.file(&format!("case{i}.flash")));
+        let rec = board.boot(&mut spawn(write_pkg(&b.file("pkg"), &bad))).unwrap();
+        assert_eq!(rec.end, RunEnd::Exited(3), "{what}: request_upgrade refused it");
+        assert_eq!(b.report(&mut board), (vec![NoUpgrade], "1.0.0".into()), "{what}");
+    }
+    // A board without a root key accepts no signed package, only SHA-256 mode.
+    let mut keyless = Supervisor::new(&b.file("keyless.flash"), "1.0.0");
+    let rec = keyless.boot(&mut spawn(write_pkg(&b.file("pkg"), &good))).unwrap();
+    assert_eq!(rec.end, RunEnd::Exited(3), "no root key, no signed package");
+    let sha = package::build_app("2.0.0", 40_000);
+    assert_eq!(
+        keyless.boot(&mut spawn(write_pkg(&b.file("pkg"), &sha))).unwrap().end,
+        RunEnd::Reboot
+    );
+    // The signed package goes in once the board has the key.
+    let rec = board.boot(&mut spawn(write_pkg(&b.file("pkg"), &good))).unwrap();
+    assert_eq!(rec.end, RunEnd::Reboot);
+    assert_eq!(b.report(&mut board).1, "2.0.0");
+}
+
+#[test]
+fn a_power_cut_at_any_write_of_a_compressed_install_never_boots_a_broken_image() {
+    let b = Bench::new("cut-default");
+    let pkg = default_pkg("3.0.0", 20_000);
+    let ota = write_pkg(&b.file("pkg"), &pkg);
+    let mut broken_flashboots = 0;
+    let mut cut = 1;
+    loop {
+        let flash = b.file(&format!("fb{cut}.flash"));
+        let mut board = keyed_board(&flash);
+        assert_eq!(board.boot(&mut spawn(ota.clone())).unwrap().end, RunEnd::Reboot);
+        board.next_flashboot_faults.power_cut_at_write = Some(cut);
+        let out = b.file("report.txt");
+        let rec = board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap();
+        if rec.end != RunEnd::PowerCut {
+            // The cut came after flashboot's last write: every write was covered.
+            assert_eq!(rec.version.as_deref(), Some("3.0.0"));
+            std::fs::remove_file(flash).unwrap();
+            break;
+        }
+        if flashboots(&flash).0.is_none() {
+            // Cut while flashboot's own partition was being rewritten: the ROM will start
+            // the backup, which restores it.
+            broken_flashboots += 1;
+        }
+        let (fb, version) = b.report(&mut board);
+        assert_eq!(version, "3.0.0", "cut {cut}: flashboot {fb:?}");
+        assert_eq!(board.last_upgrade_result().unwrap(), Some(package::result::UPDATE_SUCCESS));
+        assert_eq!(flashboots(&flash), (Some("3.0.0".into()), Some("1.0.0".into())), "cut {cut}");
+        std::fs::remove_file(flash).unwrap();
+        cut += 1;
+    }
+    // Flags, the app partition's erase, the decompressed app's writes, the flashboot
+    // partition's erase and writes, the results.
+    assert!(cut > 12, "only {cut} writes in the install?");
+    assert!(broken_flashboots > 0, "no cut hit flashboot's own partition");
 }
