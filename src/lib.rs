@@ -123,7 +123,7 @@ pub extern "C" fn ws63_mqtt_size_probe() -> core::ffi::c_int {
 }
 
 /// The gateway thread's stack.
-pub const GATEWAY_STACK: u32 = 0x3000;
+pub const GATEWAY_STACK: u32 = 0x3800;
 
 /// Runs the gateway (WiFi, MQTT, commands, OTA) on the calling thread, for ever; the gateway
 /// thread ([`start_gateway`]) runs this.

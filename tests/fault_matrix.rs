@@ -128,8 +128,12 @@ fn hostile_commands_are_answered_or_ignored_and_the_gateway_keeps_serving() {
     let srv = FirmwareServer::start(default_pkg("2.0.0", 1000), Faults::default());
     let _board = Board::start(cloud.port, &srv.url("/pkg/{version}"), "hostile");
     online(&mut cloud);
-    let huge =
-        format!(r#"{{"command_name":"ota_upgrade","paras":{{"version":"{}"}}}}"#, "9".repeat(6000));
+    // Longer than the parser takes, short enough for the session to receive: answered.
+    let huge = format!(
+        r#"{{"command_name":"ota_upgrade","paras":{{"version":"{}"}}}}"#,
+        "9".repeat(mqtt_cmd::command::MAX_PAYLOAD)
+    );
+    assert!(huge.len() + 64 < gateway::mqtt::MAX_PACKET);
     let deep = "[".repeat(3000);
     let cases: Vec<(&str, String, &str)> = vec![
         ("h1", huge, "payload_too_large"),
@@ -152,6 +156,14 @@ fn hostile_commands_are_answered_or_ignored_and_the_gateway_keeps_serving() {
             "{rid}: {r}"
         );
     }
+    // Longer than the session receives: the connection is dropped before the packet is
+    // read, the gateway logs in again (a version report), and serves on.
+    let too_big = format!(
+        r#"{{"command_name":"ota_upgrade","paras":{{"version":"{}"}}}}"#,
+        "9".repeat(gateway::mqtt::MAX_PACKET)
+    );
+    cloud.command("h8", &too_big);
+    assert_eq!(online(&mut cloud), "1.0.0", "logged in again after the oversized packet");
     // A request id that would change the response topic gets no response at all.
     cloud.tx.publish(format!("{ROOT}/commands/request_id=a/+/#"), b"{}".to_vec()).unwrap();
     cloud.command("ok", r#"{"command_name":"ota_upgrade","paras":{"version":"1.0.0"}}"#);
