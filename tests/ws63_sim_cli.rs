@@ -235,3 +235,20 @@ fn run_gives_the_board_its_root_key_and_info_shows_it() {
     assert!(info.contains("flashboot:         1.0.0"), "{info}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_demo_upgrades_the_board_and_shows_the_answer_as_it_went_over_the_wire() {
+    let out = sim(&["demo"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    // The C original's key order, byte for byte: the gateway's bytes, not a re-serialisation
+    // (which would sort the keys).
+    assert!(
+        stdout.contains(
+            r#"<- {"result_code":0,"response_name":"ota_upgrade","paras":{"result":"ota_started"}}"#
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains(r#"-> {"command_name":"ota_upgrade","paras":{"version":"#), "{stdout}");
+    assert!(stdout.contains("DEMO OK"), "{stdout}");
+}
