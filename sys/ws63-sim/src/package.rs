@@ -195,32 +195,63 @@ pub fn sim_image_version(image: &[u8]) -> Option<String> {
 
 /// `data` as the packager stores an LZMA image: the `.lzma` header (props 0x5A: lc 0, lp 0,
 /// pb 2; dictionary 4096 bytes; the real uncompressed size) padded from 13 to 16 bytes with
-/// zeros, then the compressed stream (the packager's `lzma_tool -d12 -lc0 -lp0`).
+/// zeros, then the compressed stream as the packager's `lzma_tool -d12 -lc0 -lp0` writes it:
+/// raw LZMA1 with the size known and no end marker. (An end marker would matter: flashboot
+/// reads the stored data in 4 KiB pieces to the end, and a piece that holds nothing but the
+/// marker's tail fails the install; see `upgrade::install_lzma`.)
 pub fn lzma_image(data: &[u8]) -> Vec<u8> {
-    use liblzma::stream::{Action, LzmaOptions, Stream};
-    let mut o = LzmaOptions::new_preset(6).expect("preset 6");
-    o.literal_context_bits(0).literal_position_bits(0).position_bits(2).dict_size(4096);
-    let mut enc = Stream::new_lzma_encoder(&o).expect("LZMA encoder");
-    let mut out = Vec::with_capacity(data.len() + data.len() / 8 + 64);
-    // process_vec fills only the spare capacity: grow it until the stream ends.
-    loop {
-        let consumed = enc.total_in() as usize;
-        if out.capacity() - out.len() < 4096 {
-            out.reserve(out.capacity());
-        }
-        let status =
-            enc.process_vec(&data[consumed..], &mut out, Action::Finish).expect("LZMA encoding");
-        if status == liblzma::stream::Status::StreamEnd {
-            break;
-        }
-    }
-    // liblzma writes "size unknown" (all ones) and an end marker; the SDK's tool writes the
-    // size, which flashboot needs (and ignores whatever follows the last byte).
-    out[5..13].copy_from_slice(&(data.len() as u64).to_le_bytes());
-    let mut stored = out[..13].to_vec();
+    let stream = lzma1_without_end_marker(data, 4096);
+    let mut stored = vec![0x5A];
+    stored.extend_from_slice(&4096u32.to_le_bytes());
+    stored.extend_from_slice(&(data.len() as u64).to_le_bytes());
     stored.extend_from_slice(&[0; 3]);
-    stored.extend_from_slice(&out[13..]);
+    stored.extend_from_slice(&stream);
     stored
+}
+
+/// Raw LZMA1 (lc 0, lp 0, pb 2, preset 6, `dict` bytes of dictionary) of `data` without an end
+/// marker: liblzma's `LZMA_FILTER_LZMA1EXT` with `ext_flags` 0. The `liblzma` crate offers
+/// only `LZMA_FILTER_LZMA1`, which always writes the marker, so this calls `liblzma-sys`.
+fn lzma1_without_end_marker(data: &[u8], dict: u32) -> Vec<u8> {
+    use liblzma_sys as x;
+    /// `LZMA_FILTER_LZMA1EXT` (xz 5.4's `lzma12.h`), absent from liblzma-sys's constants.
+    const LZMA_FILTER_LZMA1EXT: x::lzma_vli = 0x4000_0000_0000_0002;
+    // SAFETY: `lzma_options_lzma` is plain data (integers, enums whose 0 is a valid
+    // value, null pointers); all zeros is the state `lzma_lzma_preset` expects to fill, and
+    // leaves `ext_flags` (a reserved field in liblzma-sys's declaration) 0: no end marker.
+    let mut opts: x::lzma_options_lzma = unsafe { std::mem::zeroed() };
+    // SAFETY: `opts` is a valid, writable options struct for the call's duration.
+    let bad_preset = unsafe { x::lzma_lzma_preset(&mut opts, 6) };
+    assert_eq!(bad_preset, 0, "liblzma preset 6");
+    opts.lc = 0;
+    opts.lp = 0;
+    opts.pb = 2;
+    opts.dict_size = dict;
+    let filters = [
+        x::lzma_filter { id: LZMA_FILTER_LZMA1EXT, options: std::ptr::addr_of_mut!(opts).cast() },
+        x::lzma_filter { id: x::LZMA_VLI_UNKNOWN, options: std::ptr::null_mut() },
+    ];
+    // SAFETY: all zeros is LZMA_STREAM_INIT.
+    let mut strm: x::lzma_stream = unsafe { std::mem::zeroed() };
+    // SAFETY: `strm` is initialised (LZMA_STREAM_INIT); `filters` is terminated by
+    // LZMA_VLI_UNKNOWN and, with `opts`, outlives the call (the encoder copies the options).
+    let ret = unsafe { x::lzma_raw_encoder(&mut strm, filters.as_ptr()) };
+    assert_eq!(ret, x::LZMA_OK, "liblzma raw LZMA1EXT encoder");
+    let mut out = vec![0u8; data.len() + data.len() / 2 + 4096];
+    strm.next_in = data.as_ptr();
+    strm.avail_in = data.len();
+    strm.next_out = out.as_mut_ptr();
+    strm.avail_out = out.len();
+    // SAFETY: `next_in`/`avail_in` and `next_out`/`avail_out` describe `data` and `out`,
+    // which live and are not otherwise touched until `lzma_end`; the output buffer holds
+    // any LZMA1 stream of `data` (at most about 1.5 times the input plus a few bytes).
+    let ret = unsafe { x::lzma_code(&mut strm, x::LZMA_FINISH) };
+    let written = out.len() - strm.avail_out;
+    // SAFETY: `strm` was initialised by `lzma_raw_encoder` and is not used afterwards.
+    unsafe { x::lzma_end(&mut strm) };
+    assert_eq!(ret, x::LZMA_STREAM_END, "LZMA1 encoding of {} bytes", data.len());
+    out.truncate(written);
+    out
 }
 
 /// One image of a package to build.

@@ -638,13 +638,47 @@ fn install(
     Ok(Install::Done)
 }
 
-/// An LZMA image, as `uapi_upg_compress_image_update` installs it into the erased partition:
-/// the 16-byte header gives the size (bytes 5..9; the rest of the size field must be zero:
-/// the SDK's C shifts by 32 and more there, which is undefined), the stream is read in
-/// 4 KiB pieces, what each piece decodes to is written behind the last write, and the
-/// watchdog is kicked after each piece. Decoding stops at the size, whatever follows; a
-/// stream that ends before it leaves a short image and counts as a success, as on the chip
-/// (the image hash checked before is what prevents that).
+/// Flashboot's heap (its linker script caps it at 64 KiB), from which the LZMA decoder takes
+/// its probability tables, its dictionary and its two buffers.
+pub const FLASHBOOT_HEAP: u32 = 64 * 1024;
+
+/// What the decoder of an LZMA image takes from flashboot's heap (`upg_lzma_init`): the
+/// probability tables (LZMA SDK 22.00: 1984 + 0x300 << (lc + lp) 16-bit probabilities), the
+/// dictionary (the header's dictionary size, at least 4096, or the image's size if that is
+/// smaller), the 4 KiB input and 16 KiB output buffers, and 8 bytes of block header each.
+/// `None` for properties the decoder refuses (`props[0]` of 225 or more).
+pub fn lzma_heap_need(head: &[u8; 16]) -> Option<u32> {
+    let d = u32::from(head[0]);
+    if d >= 9 * 5 * 5 {
+        return None;
+    }
+    let (lc, lp) = (d % 9, (d / 9) % 5);
+    let probs = 2 * (1984 + (0x300u32 << (lc + lp)));
+    let dict_size = package::get(head, 1).max(4096);
+    let unpack = package::get(head, 5);
+    Some(probs + dict_size.min(unpack) + LZMA_IN_BUF + LZMA_OUT_BUF as u32 + 4 * 8)
+}
+
+/// `IN_BUF_SIZE` of the SDK's LZMA installer: the stored data is read in pieces of this size.
+const LZMA_IN_BUF: u32 = 4096;
+/// `OUT_BUF_SIZE`: the decoded bytes collect here before they are written to the flash.
+const LZMA_OUT_BUF: usize = 16 * 1024;
+
+/// An LZMA image, as `uapi_upg_compress_image_update` installs it into the erased partition
+/// (`upg_lzma_init`, `upg_lzma_decode`, `upg_lzma_decode_to_midbuf`):
+/// - the 16-byte header gives the properties and the size (bytes 5..9; the rest of the size
+///   field must be zero here: the SDK's C shifts by 32 and more there, which is undefined);
+/// - the decoder's memory must fit flashboot's heap ([`lzma_heap_need`]), else the image fails
+///   (`ERRCODE_MALLOC`), before the size is compared with the partition;
+/// - the stored data (the image's length less the header) is read to its end in 4 KiB pieces,
+///   and each piece decoded in steps of at most 16 KiB of output; the output is written to the
+///   flash when less than 4 KiB of the output buffer is left, when the size is reached, or
+///   when the piece is used up. Once the size is reached, decoding a further piece writes
+///   nothing, and a flash write of zero bytes is refused (the flash driver's
+///   `check_opt_param`): the image fails. So a stream whose last bytes (an end marker, or the
+///   padding to 16) spill into a piece after the one that completes the image fails on the
+///   chip, and here;
+/// - the watchdog is kicked after each piece.
 fn install_lzma(
     f: &mut Flash,
     img: &package::ImageInfo,
@@ -658,51 +692,83 @@ fn install_lzma(
     if img.data_len < HEAD {
         return failed;
     }
-    let head = f.read_vec(FOTA_BASE + img.data_offset, HEAD as usize);
+    let head: [u8; 16] = f.read_vec(FOTA_BASE + img.data_offset, HEAD as usize).try_into().unwrap();
     let unpack = package::get(&head, 5);
     if head[9..16] != [0; 7] || unpack == 0 {
         return failed;
+    }
+    match lzma_heap_need(&head) {
+        Some(need) if need <= FLASHBOOT_HEAP => {}
+        _ => return failed,
     }
     if unpack > size {
         // ERRCODE_UPG_NO_ENOUGH_SPACE, with the partition already erased.
         return Ok(Install::Failed(result::UPDATE_IMAGE_FAILED));
     }
-    // liblzma's decoder of the `.lzma` format, given the header with the size as the device
-    // reads it.
-    let Ok(mut dec) = Stream::new_lzma_decoder(64 << 20) else { return failed };
-    // The decoder takes the 13-byte header in front of the first piece of the stream.
+    // liblzma's decoder of the `.lzma` format, given the 13-byte header with the size as the
+    // device reads it (the memory was checked above against flashboot's heap).
+    let Ok(mut dec) = Stream::new_lzma_decoder(u64::MAX) else { return failed };
     let mut alone = head[..5].to_vec();
     alone.extend_from_slice(&u64::from(unpack).to_le_bytes());
-    let mut out = vec![0u8; 0x4000];
-    let (mut read, mut written) = (HEAD, 0u32);
-    while read < img.data_len && written < unpack {
-        let n = (img.data_len - read).min(flash::SECTOR_SIZE);
-        let mut chunk = std::mem::take(&mut alone);
-        chunk.extend_from_slice(&f.read_vec(FOTA_BASE + img.data_offset + read, n as usize));
+    let mut out = vec![0u8; LZMA_OUT_BUF];
+    // The header alone: consumed whole, nothing decoded from it.
+    if dec.process(&alone, &mut out[..1], Action::Run).is_err()
+        || dec.total_in() != 13
+        || dec.total_out() != 0
+    {
+        return failed;
+    }
+    let mut left = unpack; // decompress_len
+    let mut written = 0u32; // out_offset
+    let mut ended = false;
+    let (mut read, mut write_pos) = (HEAD, 0usize);
+    while read < img.data_len {
+        let n = (img.data_len - read).min(LZMA_IN_BUF);
+        let piece = f.read_vec(FOTA_BASE + img.data_offset + read, n as usize);
         read += n;
+        let produced_before = written;
         let mut pos = 0usize;
-        let mut produced_here = 0u32;
-        while written < unpack {
+        while pos < piece.len() && !ended {
+            if left == 0 {
+                // Nothing left to decode: the step writes zero bytes, which the flash refuses.
+                return failed;
+            }
+            let want = (left as usize).min(LZMA_OUT_BUF - write_pos);
             let (in0, out0) = (dec.total_in(), dec.total_out());
-            let status = dec.process(&chunk[pos..], &mut out, Action::Run);
+            let status =
+                dec.process(&piece[pos..], &mut out[write_pos..write_pos + want], Action::Run);
             let used = (dec.total_in() - in0) as usize;
             let made = (dec.total_out() - out0) as usize;
+            let Ok(status) = status else { return failed };
             pos += used;
-            let keep = (made as u32).min(unpack - written);
-            if keep > 0 {
-                f.program(addr + written, &out[..keep as usize])?;
-                written += keep;
-                produced_here += keep;
+            left -= made as u32;
+            write_pos += made;
+            if LZMA_OUT_BUF - write_pos < LZMA_IN_BUF as usize || left == 0 || pos == piece.len() {
+                if write_pos == 0 {
+                    return failed;
+                }
+                f.program(addr + written, &out[..write_pos])?;
+                written += write_pos as u32;
+                write_pos = 0;
             }
-            match status {
-                Err(_) => return failed,
-                Ok(Status::StreamEnd) => break,
-                Ok(_) if used == 0 && made == 0 => break,
-                Ok(_) => {}
+            if left == 0 {
+                break;
+            }
+            if status == Status::StreamEnd {
+                // A stream that ends with its marker short of the size: the rest of the stored
+                // data is read and ignored, and what the last step decoded but did not write
+                // stays unwritten, as on the chip (the image hash checked before the install
+                // is what keeps such a stream out).
+                ended = true;
+            } else if used == 0 && made == 0 {
+                // No progress without the end: SZ_ERROR_DATA.
+                return failed;
             }
         }
-        let at = addr + written - produced_here;
-        if !wd.spend(|t| t.program_time(at, produced_here as usize)) || !wd.kick() {
+        if !wd
+            .spend(|t| t.program_time(addr + produced_before, (written - produced_before) as usize))
+            || !wd.kick()
+        {
             return Ok(Install::WatchdogReset);
         }
     }

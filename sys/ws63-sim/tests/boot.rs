@@ -475,3 +475,79 @@ fn a_power_cut_at_any_write_of_a_compressed_install_never_boots_a_broken_image()
     assert!(cut > 12, "only {cut} writes in the install?");
     assert!(broken_flashboots > 0, "no cut hit flashboot's own partition");
 }
+
+/// A package in SHA-256 mode whose application image is `stored`, LZMA-flagged.
+fn lzma_app_pkg(stored: &[u8]) -> Vec<u8> {
+    package::build_images(
+        "2.0.0",
+        &[package::ImageSpec {
+            id: package::APP_IMAGE_ID,
+            data: stored,
+            decompress_flag: package::DECOMPRESS_ZIP,
+        }],
+        package::Signing::Sha256,
+    )
+}
+
+/// Requests `pkg` on a fresh board and boots once more: what flashboot did.
+fn install(b: &Bench, name: &str, pkg: &[u8]) -> ws63_sim::supervisor::BootRecord {
+    let mut board = Supervisor::new(&b.file(&format!("{name}.flash")), "1.0.0");
+    let rec = board.boot(&mut spawn(write_pkg(&b.file("pkg"), pkg))).unwrap();
+    assert_eq!(rec.end, RunEnd::Reboot, "{name}: the package verifies");
+    let out = b.file("report.txt");
+    board.boot(&mut spawn(format!("report:{}", out.display()))).unwrap()
+}
+
+#[test]
+fn lzma_images_install_only_as_flashboots_decoder_can_read_them() {
+    use ws63_sim::upgrade::FlashbootOutcome::{Failed, Retry};
+    let b = Bench::new("lzma-rules");
+    let app = package::sim_app_image("2.0.0", 100_000);
+    let good = package::lzma_image(&app);
+    let fail = || Retry(package::result::DECOMPRESS_IMAGE_FAILED);
+
+    // The packager's stream (no end marker) installs, byte for byte.
+    let rec = install(&b, "good", &lzma_app_pkg(&good));
+    assert_eq!((&rec.flashboot[0], rec.version.as_deref()), (&Installed, Some("2.0.0")));
+
+    // Stored data that goes on for a 4 KiB piece after the stream has given the whole image:
+    // flashboot reads that piece too, decodes nothing from it, and the flash driver refuses the
+    // write of zero bytes. Three attempts, then the upgrade ends (RETRY_ALL_FAILED).
+    let mut long = good.clone();
+    long.extend_from_slice(&[0; 4096]);
+    let rec = install(&b, "long", &lzma_app_pkg(&long));
+    assert_eq!(rec.flashboot[..3], [fail(), fail(), Failed(13)], "{rec:?}");
+
+    // The dictionary comes from flashboot's 64 KiB heap with the tables and the 20 KiB of
+    // buffers: 32 KiB fits, 64 KiB does not (the stream itself is the same, valid for both).
+    let with_dict = |dict: u32| {
+        let mut s = good.clone();
+        s[1..5].copy_from_slice(&dict.to_le_bytes());
+        s
+    };
+    let rec = install(&b, "dict32k", &lzma_app_pkg(&with_dict(32 * 1024)));
+    assert_eq!((&rec.flashboot[0], rec.version.as_deref()), (&Installed, Some("2.0.0")));
+    let rec = install(&b, "dict64k", &lzma_app_pkg(&with_dict(64 * 1024)));
+    assert_eq!(rec.flashboot[..3], [fail(), fail(), Failed(13)], "{rec:?}");
+}
+
+#[test]
+fn the_decoders_memory_is_counted_as_flashboot_allocates_it() {
+    use ws63_sim::upgrade::{lzma_heap_need, FLASHBOOT_HEAP};
+    let head = |props: u8, dict: u32, size: u32| {
+        let mut h = [0u8; 16];
+        h[0] = props;
+        h[1..5].copy_from_slice(&dict.to_le_bytes());
+        h[5..9].copy_from_slice(&size.to_le_bytes());
+        h
+    };
+    // 0x5A: lc 0, lp 0, pb 2 (the packager's); 0x5D: lc 3 (xz's and 7-Zip's default).
+    assert_eq!(lzma_heap_need(&head(0x5A, 4096, 100_000)), Some(30_112));
+    assert_eq!(lzma_heap_need(&head(0x5D, 4096, 100_000)), Some(40_864));
+    assert_eq!(lzma_heap_need(&head(0x5A, 32 << 10, 100_000)), Some(58_784));
+    assert!(lzma_heap_need(&head(0x5D, 32 << 10, 100_000)).unwrap() > FLASHBOOT_HEAP);
+    // The dictionary is never larger than the image, nor smaller than 4 KiB.
+    assert_eq!(lzma_heap_need(&head(0x5A, 1 << 20, 1000)), Some(30_112 - 4096 + 1000));
+    assert_eq!(lzma_heap_need(&head(0x5A, 16, 100_000)), Some(30_112));
+    assert_eq!(lzma_heap_need(&head(225, 4096, 100_000)), None);
+}
