@@ -22,7 +22,7 @@ pub fn version() -> &'static str {
 }
 
 #[cfg(feature = "link-probe")]
-pub use {cmsis_rtos2_sys, lwip_sys, ws63_sdk_sys};
+pub use {cmsis_rtos2_sys, lwip_sys, mbedtls_sys, ws63_sdk_sys};
 
 ws63_rt::app_run!(app_main);
 

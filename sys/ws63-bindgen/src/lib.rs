@@ -1,10 +1,10 @@
 //! One bindgen configuration for the WS63 `-sys` crates.
 //!
-//! Every `-sys` crate of this workspace (`cmsis-rtos2-sys`, `lwip-sys`, `ws63-sdk-sys`) calls
-//! [`build_script`] from its `build.rs`, and the `ws63-bindgen` command (`cargo bindings ...`)
-//! uses the same [`SysCrate`] descriptions to regenerate and check the committed bindings.
-//! So there is one place that says which SDK items we bind, with which defines, include
-//! directories and clang arguments.
+//! Every `-sys` crate of this workspace (`cmsis-rtos2-sys`, `lwip-sys`, `ws63-sdk-sys`,
+//! `mbedtls-sys`) calls [`build_script`] from its `build.rs`, and the `ws63-bindgen` command
+//! (`cargo bindings ...`) uses the same [`SysCrate`] descriptions to regenerate and check the
+//! committed bindings. So there is one place that says which SDK items we bind, with which
+//! defines, include directories and clang arguments.
 //!
 //! # Where the declarations come from
 //!
@@ -266,6 +266,12 @@ pub struct SysCrate {
     /// Types bound as opaque (`#[repr(C)] pub struct T { _private: [u8; 0] }`): only ever
     /// used through pointers, so their SDK-internal fields stay out of the bindings.
     pub opaque: &'static [&'static str],
+    /// Defines the SDK gives this component only (its CMake `PRIVATE_DEFINES`), added to
+    /// [`SDK_DEFINES`] when generating from the SDK headers.
+    pub defines: &'static [&'static str],
+    /// The component's own include directories (relative to the SDK's `src/`), searched
+    /// before [`SDK_INCLUDE_DIRS`] when generating from the SDK headers.
+    pub include_dirs: &'static [&'static str],
 }
 
 /// `cmsis-rtos2-sys`: the CMSIS-RTOS2 API of LiteOS (`cmsis_os2.h`).
@@ -312,6 +318,8 @@ pub const CMSIS_RTOS2: SysCrate = SysCrate {
     ],
     vars: &["osWaitForever", "osFlags.*", "osThreadDetached", "osThreadJoinable", "osMutex.*"],
     opaque: &[],
+    defines: &[],
+    include_dirs: &[],
 };
 
 /// `lwip-sys`: lwIP 2.1.3 sockets and netdb under the SDK's options.
@@ -395,6 +403,8 @@ pub const LWIP: SysCrate = SysCrate {
         "ENOTSOCK",
     ],
     opaque: &["netif"],
+    defines: &[],
+    include_dirs: &[],
 };
 
 /// `ws63-sdk-sys`: the SDK's own APIs (partition, upgrade, reboot, WiFi STA, errors, print).
@@ -455,10 +465,115 @@ pub const WS63_SDK: SysCrate = SysCrate {
         "WIFI_MAC_LEN",
     ],
     opaque: &[],
+    defines: &[],
+    include_dirs: &[],
+};
+
+/// `mbedtls-sys`: the TLS 1.2 client subset of the SDK's mbedTLS 3.1.0, as its `mbedtls`
+/// component is built for `ws63-liteos-app` (`open_source/mbedtls/mbedtls_v3.1.0/harden/build/
+/// conncet/mbedtls.cmake`, taken through `build/cmake/open_source/mbedtls.cmake`).
+///
+/// Every component gets `MBEDTLS_CONFIG_FILE="config-ws-iot.h"`, `MBEDTLS_HARDEN_OPEN`,
+/// `MBEDTLS_AES_ROM_TABLES` and `CONFIG_NO_VERIFY_TLS_TIME` from the target's defines
+/// ([`SDK_DEFINES`]); the `mbedtls` component alone adds the user configuration
+/// `mbedtls_platform_hardware_config.h` (the hardware ALT modules) and `SYSCALLS_H`, and its
+/// include directories (public headers, `configs/vendor`, the harden folders, in the SDK's
+/// order). Other SDK components that include the mbedTLS headers do not:
+/// they see different context layouts (the "consumer view"), which is why every context is
+/// opaque here and the crate states the storage to reserve for each.
+pub const MBEDTLS: SysCrate = SysCrate {
+    dir: "mbedtls-sys",
+    header: "wrapper.h",
+    committed: "bindings/mbedtls.rs",
+    functions: &[
+        "mbedtls_ssl_init",
+        "mbedtls_ssl_setup",
+        "mbedtls_ssl_handshake",
+        "mbedtls_ssl_free",
+        "mbedtls_ssl_set_hostname",
+        "mbedtls_ssl_set_bio",
+        "mbedtls_ssl_get_verify_result",
+        "mbedtls_ssl_read",
+        "mbedtls_ssl_write",
+        "mbedtls_ssl_close_notify",
+        "mbedtls_ssl_get_ciphersuite",
+        "mbedtls_ssl_get_version",
+        "mbedtls_ssl_get_bytes_avail",
+        "mbedtls_ssl_config_init",
+        "mbedtls_ssl_config_defaults",
+        "mbedtls_ssl_config_free",
+        "mbedtls_ssl_conf_authmode",
+        "mbedtls_ssl_conf_ca_chain",
+        "mbedtls_ssl_conf_rng",
+        "mbedtls_ssl_conf_ciphersuites",
+        "mbedtls_ssl_conf_curves",
+        "mbedtls_ssl_conf_groups",
+        "mbedtls_ssl_conf_min_version",
+        "mbedtls_ssl_conf_max_version",
+        "mbedtls_ssl_conf_read_timeout",
+        "mbedtls_ssl_conf_max_frag_len",
+        "mbedtls_x509_crt_init",
+        "mbedtls_x509_crt_parse",
+        "mbedtls_x509_crt_free",
+        "mbedtls_x509_crt_verify_info",
+        "mbedtls_ctr_drbg_init",
+        "mbedtls_ctr_drbg_seed",
+        "mbedtls_ctr_drbg_random",
+        "mbedtls_ctr_drbg_free",
+        "mbedtls_entropy_init",
+        "mbedtls_entropy_func",
+        "mbedtls_entropy_free",
+        "mbedtls_strerror",
+    ],
+    types: &[
+        "mbedtls_ssl_send_t",
+        "mbedtls_ssl_recv_t",
+        "mbedtls_ssl_recv_timeout_t",
+        "mbedtls_ecp_group_id",
+    ],
+    vars: &[
+        "MBEDTLS_ERR_SSL_.*",
+        "MBEDTLS_ERR_X509_.*",
+        "MBEDTLS_ERR_NET_.*",
+        "MBEDTLS_ERR_CTR_DRBG_.*",
+        "MBEDTLS_ERR_ENTROPY_.*",
+        "MBEDTLS_SSL_IS_CLIENT",
+        "MBEDTLS_SSL_IS_SERVER",
+        "MBEDTLS_SSL_TRANSPORT_STREAM",
+        "MBEDTLS_SSL_TRANSPORT_DATAGRAM",
+        "MBEDTLS_SSL_PRESET_DEFAULT",
+        "MBEDTLS_SSL_PRESET_SUITEB",
+        "MBEDTLS_SSL_VERIFY_(NONE|OPTIONAL|REQUIRED|UNSET)",
+        "MBEDTLS_SSL_MAJOR_VERSION_3",
+        "MBEDTLS_SSL_MINOR_VERSION_[34]",
+        "MBEDTLS_SSL_MAX_FRAG_LEN_.*",
+        "MBEDTLS_SSL_IANA_TLS_GROUP_.*",
+        "MBEDTLS_X509_BADCERT_.*",
+        "MBEDTLS_X509_BADCRL_.*",
+        "MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_(128|256)_GCM_SHA(256|384)",
+        "MBEDTLS_TLS_ECDHE_RSA_WITH_AES_(128|256)_GCM_SHA(256|384)",
+    ],
+    opaque: &[
+        "mbedtls_ssl_context",
+        "mbedtls_ssl_config",
+        "mbedtls_x509_crt",
+        "mbedtls_x509_crl",
+        "mbedtls_ctr_drbg_context",
+        "mbedtls_entropy_context",
+    ],
+    defines: &["MBEDTLS_USER_CONFIG_FILE=\"mbedtls_platform_hardware_config.h\"", "SYSCALLS_H"],
+    include_dirs: &[
+        "open_source/mbedtls/mbedtls_v3.1.0/include",
+        "open_source/mbedtls/mbedtls_v3.1.0/configs/vendor",
+        "open_source/mbedtls/mbedtls_v3.1.0/harden/src/internal_include",
+        "open_source/mbedtls/mbedtls_v3.1.0/harden/platform/connect",
+        "open_source/mbedtls/mbedtls_v3.1.0/harden/cipher_adapt_include",
+        "open_source/mbedtls/mbedtls_v3.1.0/harden/src/connect_src",
+    ],
 };
 
 /// Every `-sys` crate of the workspace.
-pub const ALL: [SysCrate; 3] = [CMSIS_RTOS2, LWIP, WS63_SDK];
+pub const ALL: [SysCrate; 4] = [CMSIS_RTOS2, LWIP, WS63_SDK, MBEDTLS];
 
 /// Where a set of bindings was generated from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -603,8 +718,9 @@ pub fn generate(
             std::fs::write(&menuconfig, liteos_menuconfig_h(&cfg))
                 .map_err(|e| format!("{}: {e}", menuconfig.display()))?;
             builder = builder.clang_arg("-include").clang_arg(menuconfig.display().to_string());
-            builder = builder.clang_args(SDK_DEFINES.iter().map(|d| format!("-D{d}")));
-            for dir in SDK_INCLUDE_DIRS {
+            builder = builder
+                .clang_args(SDK_DEFINES.iter().chain(krate.defines).map(|d| format!("-D{d}")));
+            for dir in krate.include_dirs.iter().chain(SDK_INCLUDE_DIRS) {
                 builder = builder.clang_arg(format!("-I{}", src.join(dir).display()));
             }
         }
@@ -994,6 +1110,29 @@ fn fail(msg: &str) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mbedtls_is_generated_with_its_components_defines_and_include_dirs() {
+        let defines: Vec<&str> = SDK_DEFINES.iter().chain(MBEDTLS.defines).copied().collect();
+        for d in [
+            "MBEDTLS_CONFIG_FILE=\"config-ws-iot.h\"",
+            "MBEDTLS_USER_CONFIG_FILE=\"mbedtls_platform_hardware_config.h\"",
+            "MBEDTLS_HARDEN_OPEN",
+            "MBEDTLS_AES_ROM_TABLES",
+            "CONFIG_NO_VERIFY_TLS_TIME",
+            "SYSCALLS_H",
+        ] {
+            assert_eq!(defines.iter().filter(|x| **x == d).count(), 1, "{d}");
+        }
+        // The user configuration is the mbedtls component's alone: no other crate sees it.
+        assert!(!SDK_DEFINES.iter().any(|d| d.starts_with("MBEDTLS_USER_CONFIG_FILE")));
+        for k in [CMSIS_RTOS2, LWIP, WS63_SDK] {
+            assert!(k.defines.is_empty() && k.include_dirs.is_empty(), "{}", k.dir);
+        }
+        assert!(MBEDTLS.include_dirs.iter().all(|d| d.starts_with("open_source/mbedtls/")));
+        let dirs: Vec<&str> = ALL.iter().map(|k| k.dir).collect();
+        assert_eq!(dirs, ["cmsis-rtos2-sys", "lwip-sys", "ws63-sdk-sys", "mbedtls-sys"]);
+    }
 
     #[test]
     fn sdk_path_file_parses_the_one_key() {
