@@ -173,6 +173,12 @@ fn undefined(list: &std::path::Path) -> Result<(), String> {
         Some(s) => Some(sdk_symbols(s)?),
         None => None,
     };
+    // The SDK's C runtime (libgcc, LiteOS's libc, libm) as its toolchain and kernel ship it:
+    // the image links it, so `__udivdi3` & co., which the chip build leaves to it, resolve.
+    let sdk_runtime = match &sdk {
+        Some(s) => sdk_runtime_symbols(s)?,
+        None => Default::default(),
+    };
     let runtime_file = runtime_symbols_file();
     let runtime = parse_runtime_symbols(
         &std::fs::read_to_string(&runtime_file)
@@ -188,6 +194,9 @@ fn undefined(list: &std::path::Path) -> Result<(), String> {
             Some(p) => match p.get(*sym) {
                 Some(origin) if ours => format!("provided by the SDK: {origin}"),
                 Some(origin) => format!("NOT declared by our bindings (the SDK has it: {origin})"),
+                None if sdk_runtime.contains(*sym) => {
+                    "provided by the SDK's C runtime (libgcc, libc, libm)".to_string()
+                }
                 None => "NOT provided by the SDK image".to_string(),
             },
         };
