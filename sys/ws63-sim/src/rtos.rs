@@ -147,6 +147,16 @@ struct Kernel {
     /// The thread that has interrupts locked (a flash operation), and how deep.
     irq_holder: usize,
     irq_depth: u32,
+    /// The threads waiting in [`gate`] (id, whether a firmware thread).
+    waiting: Vec<(usize, bool)>,
+    /// The thread whose time slice ran out while it had interrupts locked, and the threads
+    /// that run before it runs again (see [`with_interrupts_locked`]).
+    yielder: usize,
+    owed: Vec<usize>,
+    /// The thread that last had interrupts locked, and how much of its time slice the locked
+    /// sections used since it last gave way.
+    slice_owner: usize,
+    slice_used: Duration,
 }
 
 static KERNEL: Mutex<Kernel> = Mutex::new(Kernel {
@@ -155,6 +165,11 @@ static KERNEL: Mutex<Kernel> = Mutex::new(Kernel {
     lock_holder: 0,
     irq_holder: 0,
     irq_depth: 0,
+    waiting: Vec::new(),
+    yielder: 0,
+    owed: Vec::new(),
+    slice_owner: 0,
+    slice_used: Duration::ZERO,
 });
 static KERNEL_CV: Condvar = Condvar::new();
 
@@ -162,19 +177,49 @@ fn kernel() -> MutexGuard<'static, Kernel> {
     lock(&KERNEL)
 }
 
+/// LiteOS's time slice (`LOSCFG_BASE_CORE_TIMESLICE_TIMEOUT` = 2 ticks in the SDK's
+/// kernel configuration).
+pub const TIME_SLICE: Duration = Duration::from_millis(2 * 1000 / TICK_HZ as u64);
+
+/// Whether `id` could not run on the chip now: another thread holds the scheduler lock or has
+/// interrupts locked, or (for a thread created by `osThreadNew`) the kernel has not started.
+fn blocked(k: &Kernel, id: usize, fw: bool) -> bool {
+    (k.lock_count > 0 && k.lock_holder != id)
+        || (k.irq_depth > 0 && k.irq_holder != id)
+        || (fw && k.state != KernelState::Running)
+}
+
 /// Waits until the calling thread could be running on the chip: until no other thread holds
-/// the scheduler lock or has interrupts locked, and the kernel has started (for threads
-/// created by `osThreadNew`). Every kernel and SDK call of the board passes here first.
+/// the scheduler lock or has interrupts locked, the kernel has started (for threads created
+/// by `osThreadNew`), and, if this thread gave way at the end of its time slice, until the
+/// threads it gave way to have run. Every kernel and SDK call of the board passes here first.
 pub fn gate() {
     let me = current_id();
     let fw = is_firmware_thread();
     let mut k = kernel();
-    while (k.lock_count > 0 && k.lock_holder != me)
-        || (k.irq_depth > 0 && k.irq_holder != me)
-        || (fw && k.state != KernelState::Running)
-    {
+    let mut queued = false;
+    while blocked(&k, me, fw) || (k.yielder == me && !k.owed.is_empty()) {
+        if !queued {
+            k.waiting.push((me, fw));
+            queued = true;
+        }
         k = KERNEL_CV.wait(k).unwrap_or_else(|p| p.into_inner());
     }
+    if queued {
+        k.waiting.retain(|(t, _)| *t != me);
+    }
+    if k.owed.contains(&me) {
+        k.owed.retain(|t| *t != me);
+        if k.owed.is_empty() {
+            k.yielder = 0;
+        }
+        KERNEL_CV.notify_all();
+    }
+}
+
+/// The number of threads waiting in [`gate`] (for tests).
+pub fn gate_waiters() -> usize {
+    kernel().waiting.len()
 }
 
 /// Whether the calling thread holds the scheduler lock.
@@ -186,6 +231,13 @@ fn locked_by_me() -> bool {
 
 /// Runs `f` with interrupts locked, as the SDK's flash driver does around each erase block
 /// and each write: no other thread runs meanwhile.
+///
+/// When interrupts come back, the ticks that were held back run: once the locked sections of
+/// a thread have used up its [`TIME_SLICE`], LiteOS's tick handler (`OsTimesliceCheck`) puts
+/// it behind the other ready threads of its priority, so every thread that was waiting runs
+/// before its next flash operation (threads here all run at the same priority, as the
+/// gateway and the OTA thread do). Time outside locked sections is host time, not the
+/// chip's, and is not counted: the board gives way later than the chip would, never sooner.
 pub fn with_interrupts_locked<R>(f: impl FnOnce() -> R) -> R {
     gate();
     let me = current_id();
@@ -194,18 +246,37 @@ pub fn with_interrupts_locked<R>(f: impl FnOnce() -> R) -> R {
         k.irq_holder = me;
         k.irq_depth += 1;
     }
-    struct Unlock;
+    struct Unlock(usize, Instant);
     impl Drop for Unlock {
         fn drop(&mut self) {
             let mut k = kernel();
             k.irq_depth -= 1;
             if k.irq_depth == 0 {
                 k.irq_holder = 0;
+                if k.slice_owner != self.0 {
+                    k.slice_owner = self.0;
+                    k.slice_used = Duration::ZERO;
+                }
+                k.slice_used += self.1.elapsed();
+                let holds_scheduler = k.lock_count > 0 && k.lock_holder == self.0;
+                if k.slice_used >= TIME_SLICE && !holds_scheduler {
+                    k.slice_used = Duration::ZERO;
+                    let ready: Vec<usize> = k
+                        .waiting
+                        .iter()
+                        .filter(|(t, fw)| *t != self.0 && !blocked(&k, *t, *fw))
+                        .map(|(t, _)| *t)
+                        .collect();
+                    if !ready.is_empty() {
+                        k.yielder = self.0;
+                        k.owed = ready;
+                    }
+                }
                 KERNEL_CV.notify_all();
             }
         }
     }
-    let _unlock = Unlock;
+    let _unlock = Unlock(me, Instant::now());
     f()
 }
 
