@@ -194,6 +194,12 @@ fn blocked(k: &Kernel, id: usize, fw: bool) -> bool {
 /// by `osThreadNew`), and, if this thread gave way at the end of its time slice, until the
 /// threads it gave way to have run. Every kernel and SDK call of the board passes here first.
 pub fn gate() {
+    drop(wait_turn());
+}
+
+/// [`gate`], handing back the kernel's state still locked, so that what the caller does
+/// next (taking the interrupt lock) happens before any other thread's turn.
+fn wait_turn() -> MutexGuard<'static, Kernel> {
     let me = current_id();
     let fw = is_firmware_thread();
     let mut k = kernel();
@@ -215,6 +221,7 @@ pub fn gate() {
         }
         KERNEL_CV.notify_all();
     }
+    k
 }
 
 /// The number of threads waiting in [`gate`] (for tests).
@@ -239,10 +246,9 @@ fn locked_by_me() -> bool {
 /// gateway and the OTA thread do). Time outside locked sections is host time, not the
 /// chip's, and is not counted: the board gives way later than the chip would, never sooner.
 pub fn with_interrupts_locked<R>(f: impl FnOnce() -> R) -> R {
-    gate();
     let me = current_id();
     {
-        let mut k = kernel();
+        let mut k = wait_turn();
         k.irq_holder = me;
         k.irq_depth += 1;
     }
@@ -315,9 +321,9 @@ pub extern "C" fn osKernelGetState() -> osKernelState_t {
 /// locks and returns 0.
 #[export_name = "ws63sim_osKernelLock"]
 pub extern "C" fn osKernelLock() -> i32 {
-    gate();
     let me = current_id();
-    let mut k = kernel();
+    // Checked and taken in one step: no other thread's turn in between.
+    let mut k = wait_turn();
     if k.state != KernelState::Running {
         return os::osError;
     }
@@ -343,8 +349,7 @@ fn unlock_one_level(k: &mut Kernel) {
 /// returns 1 when that unlocked the scheduler, -1 when it stays locked.
 #[export_name = "ws63sim_osKernelUnlock"]
 pub extern "C" fn osKernelUnlock() -> i32 {
-    gate();
-    let mut k = kernel();
+    let mut k = wait_turn();
     if k.state != KernelState::Running {
         return os::osError;
     }
@@ -364,9 +369,9 @@ pub extern "C" fn osKernelUnlock() -> i32 {
 /// before the kernel runs, is -1.
 #[export_name = "ws63sim_osKernelRestoreLock"]
 pub extern "C" fn osKernelRestoreLock(lock: i32) -> i32 {
-    gate();
     let me = current_id();
-    let mut k = kernel();
+    // Checked and taken in one step: no other thread's turn in between.
+    let mut k = wait_turn();
     if k.state != KernelState::Running {
         return os::osError;
     }

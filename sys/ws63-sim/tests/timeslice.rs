@@ -43,8 +43,8 @@ fn race(pieces: u32, each: Duration) -> Vec<&'static str> {
     let b = {
         let log = log.clone();
         std::thread::spawn(move || {
-            rtos::gate();
-            log.lock().unwrap().push("B ran");
+            // B's turn: it takes the flash next (before A can, if A gave way).
+            rtos::with_interrupts_locked(|| log.lock().unwrap().push("B ran"));
         })
     };
     a.join().unwrap();
