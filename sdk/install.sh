@@ -15,7 +15,13 @@
 #     src/application/samples/custom/CMakeLists.txt (the SDK adds `custom` unconditionally);
 #  3. adds 'ws63_bms_gateway' to `ram_component` of ws63-liteos-app in
 #     src/build/config/target_config/ws63/config.py (an unlisted component is silently not
-#     built).
+#     built);
+#  4. keeps the ECDHE key exchanges in the SDK's mbedTLS: its hardware configuration
+#     (open_source/mbedtls/mbedtls_v3.1.0/harden/platform/connect/
+#     mbedtls_platform_hardware_config.h) #undefs MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED and
+#     _ECDHE_ECDSA_ENABLED unless CONFIG_SUPPORT_HILINK, which leaves no key exchange Huawei
+#     Cloud IoTDA (or most TLS servers) offer; those two lines become comments (DHE-RSA stays
+#     off). The rest of the SDK keeps using the same library, now with two more suites.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sdk=${1:?usage: sdk/install.sh SDK_ROOT [LIBRARY]}
@@ -59,4 +65,17 @@ else:
     open(path, "w").write(text)
     print("added ws63_bms_gateway to ram_component of ws63-liteos-app in " + path)
 PY
+hwconf="$sdk/src/open_source/mbedtls/mbedtls_v3.1.0/harden/platform/connect/mbedtls_platform_hardware_config.h"
+[ -f "$hwconf" ] || { echo "error: no $hwconf: is this the WS63 SDK with mbedTLS 3.1.0?" >&2; exit 1; }
+for kex in ECDHE_RSA ECDHE_ECDSA; do
+    line="#undef MBEDTLS_KEY_EXCHANGE_${kex}_ENABLED"
+    kept="/* ws63_bms_gateway (sdk/install.sh) keeps MBEDTLS_KEY_EXCHANGE_${kex}_ENABLED */"
+    if grep -qxF "$line" "$hwconf"; then
+        sed -i "s|^${line}\$|${kept}|" "$hwconf"
+        echo "kept MBEDTLS_KEY_EXCHANGE_${kex}_ENABLED in $hwconf"
+    elif ! grep -qxF "$kept" "$hwconf"; then
+        echo "error: $hwconf neither #undefs nor keeps MBEDTLS_KEY_EXCHANGE_${kex}_ENABLED as this script knows it: check it by hand" >&2
+        exit 1
+    fi
+done
 echo "next: cd $sdk/src && python3 build.py -c ws63-liteos-app"

@@ -246,6 +246,8 @@ pub enum ErrorKind {
     Flash,
     /// Memory or another resource ran out.
     OutOfResources,
+    /// The server's certificate was refused (not trusted, issued for another name).
+    Certificate,
     /// Anything else.
     Other,
 }
@@ -299,6 +301,8 @@ pub enum Error {
     InvalidArgument(&'static str),
     /// The thread already holds this lock (LiteOS mutexes would let it in again).
     WouldDeadlock,
+    /// The TLS session failed (mbedTLS's code; a refused certificate's flags).
+    Tls(crate::tls::TlsError),
 }
 
 impl Error {
@@ -355,6 +359,16 @@ impl Error {
             Error::WifiRejected => ErrorKind::NetworkUnreachable,
             Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::WouldDeadlock => ErrorKind::Busy,
+            Error::Tls(e) => match e.code() {
+                mbedtls_sys::MBEDTLS_ERR_X509_CERT_VERIFY_FAILED => ErrorKind::Certificate,
+                mbedtls_sys::MBEDTLS_ERR_SSL_TIMEOUT => ErrorKind::TimedOut,
+                mbedtls_sys::MBEDTLS_ERR_SSL_ALLOC_FAILED
+                | mbedtls_sys::MBEDTLS_ERR_X509_ALLOC_FAILED => ErrorKind::OutOfResources,
+                mbedtls_sys::MBEDTLS_ERR_NET_CONN_RESET
+                | mbedtls_sys::MBEDTLS_ERR_SSL_CONN_EOF
+                | mbedtls_sys::MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY => ErrorKind::ConnectionReset,
+                _ => ErrorKind::Protocol,
+            },
         }
     }
 }
@@ -382,6 +396,10 @@ impl fmt::Display for Error {
             Error::WifiRejected => f.write_str("the WiFi network refused the connection"),
             Error::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
             Error::WouldDeadlock => f.write_str("this thread already holds the lock"),
+            Error::Tls(e) => {
+                f.write_str("TLS: ")?;
+                fmt::Display::fmt(e, f)
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 //! | [`thread`] | `osThreadNew` (a builder running a closure), `osDelay` |
 //! | [`sync`] | RTOS mutex, semaphore, typed message queue |
 //! | [`net`] | a TCP stream over lwIP sockets (`embedded-io`) |
+//! | [`tls`] | a TLS 1.2 client stream over any transport, through the SDK's mbedTLS |
 //! | [`partition`] | partition info |
 //! | [`upgrade`] | the upgrade API as a typestate: prepare, write, request, reboot |
 //! | [`wifi`] | joining a network as a station, with DHCP |
@@ -33,6 +34,7 @@ pub mod partition;
 pub mod sync;
 pub mod thread;
 pub mod time;
+pub mod tls;
 pub mod upgrade;
 pub mod wifi;
 

@@ -131,6 +131,16 @@ pub fn thread_peak<R>(f: impl FnOnce() -> R) -> (R, usize) {
     (r, THREAD_PEAK.with(Cell::get).max(0) as usize)
 }
 
+/// Runs `f` on this thread and returns its result with what this thread allocated in it and
+/// did not free (negative if it freed more than it took), as LiteOS counts it.
+pub fn thread_kept<R>(f: impl FnOnce() -> R) -> (R, isize) {
+    LIVE.with(|l| l.set(0));
+    MEASURE.with(|m| m.set(true));
+    let r = f();
+    MEASURE.with(|m| m.set(false));
+    (r, LIVE.with(Cell::get))
+}
+
 /// Room kept before each block for what `free` needs: the host layout and the charge.
 const PAD: usize = 32;
 

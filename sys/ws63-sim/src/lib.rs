@@ -15,6 +15,8 @@
 //!   ECDSA keys;
 //! - [`board`]: reboot and the watchdog; a firmware run is a process, and [`supervisor`] is
 //!   the board around it (flashboot, start, reboot);
+//! - [`tls`]: the SDK's mbedTLS client functions over the host's mbedTLS, kept to 3.1.0's
+//!   rules where the two differ;
 //! - [`faults`]: power cuts, flash write errors, WiFi and DNS failures, refused threads;
 //! - [`fwserver`]: an HTTP firmware server with Range support and fault modes; [`broker`]:
 //!   an MQTT broker with an in-process client, the cloud side;
@@ -44,6 +46,7 @@ pub mod net;
 pub mod package;
 pub mod rtos;
 pub mod supervisor;
+pub mod tls;
 pub mod upgrade;
 pub mod wifi;
 

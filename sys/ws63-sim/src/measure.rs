@@ -12,6 +12,12 @@ pub fn heap_peak<R>(f: impl FnOnce() -> R) -> (R, usize) {
     crate::heap::thread_peak(f)
 }
 
+/// Runs `f` on this thread and returns its result with the heap bytes it allocated and did
+/// not free (a leak, or what it meant to keep), counted as [`heap_peak`] counts.
+pub fn heap_kept<R>(f: impl FnOnce() -> R) -> (R, isize) {
+    crate::heap::thread_kept(f)
+}
+
 const PAINT: u8 = 0xA5;
 
 /// Runs `f` on a new thread with a `stack` -byte stack and returns its result with the most
