@@ -44,6 +44,22 @@ fn embed_config() {
             std::process::exit(1);
         }
     };
+    let chip = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none");
+    for (key, set) in [
+        ("[mqtt] ca_file", !cfg.mqtt.ca_file.is_empty()),
+        ("[ota] ca_file", !cfg.ota.ca_file.is_empty()),
+    ] {
+        if chip && set {
+            eprintln!(
+                "error: {}: {key} is set, and the chip build has no TLS yet (the SDK's mbedTLS \
+                 functions have no stack estimate, so the stack budgets of the threads that \
+                 would call them cannot be established; see issue 11). Empty it for the chip \
+                 build.",
+                path.display()
+            );
+            std::process::exit(1);
+        }
+    }
     // The firmware's version record is made from this (`ws63_rt::version`).
     println!("cargo:rustc-env=WS63_FW_VERSION={}", cfg.firmware.version);
     let out_dir = std::env::var("OUT_DIR").expect("run by cargo");

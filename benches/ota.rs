@@ -41,6 +41,7 @@ fn ota_once(url: &str) -> (Duration, usize) {
     let mut conn = HalConnector {
         connect_timeout: Duration::from_secs(2),
         read_timeout: Duration::from_secs(5),
+        ca: None,
     };
     let t = Instant::now();
     let (r, heap) = heap_peak(|| {
@@ -142,11 +143,59 @@ fn main() {
     row("peak stack of the OTA (x86-64)", &|r| format!("{} bytes", r.stack));
     chip_timing(max_image);
     latency();
+    tls_sessions();
 }
 
 /// A maximum-size OTA with the simulated flash taking a W25Q16's time (erase and program, with
 /// the SDK's interrupt locks), against the time the flash alone needs for the package: the
 /// physical floor of an OTA on the chip.
+/// The heap a TLS session takes (mbedTLS's record buffers and handshake state, the client's
+/// contexts), alone and with a second one open (the MQTT session and an HTTPS download).
+fn tls_sessions() {
+    use embedded_io::{Read as _, Write as _};
+    use ws63_hal::tls::{self, TlsConfig};
+    // An echo server behind a TLS front.
+    let echo = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let echo_port = echo.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut c in echo.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = c.read(&mut buf) {
+                    if n == 0 || c.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let ca = common::tls::Ca::new("bench CA");
+    let front = common::tls::TlsFront::start(ca.server("localhost"), echo_port);
+    let pem = ca.cert_pem();
+    let session = || {
+        let s = ws63_hal::net::TcpStream::connect("127.0.0.1", front.port, Duration::from_secs(5))
+            .unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut t = tls::connect(s, "localhost", &TlsConfig::new(pem.as_bytes())).unwrap();
+        t.write_all(b"ping").unwrap();
+        let mut b = [0u8; 4];
+        t.read_exact(&mut b).unwrap();
+        t
+    };
+    drop(session()); // the board's one-time set-up (its tables, the PSA core)
+    let (_, one) = heap_peak(|| drop(session()));
+    let (_, two) = heap_peak(|| {
+        let a = session();
+        let b = session();
+        drop((a, b));
+    });
+    println!();
+    println!("| TLS client (ECDHE-ECDSA P-256, AES-128-GCM) | peak heap |");
+    println!("|---|---|");
+    println!("| one session (handshake, one record each way) | {one} B |");
+    println!("| two sessions open at once | {two} B |");
+}
+
 fn chip_timing(image: usize) {
     use ws63_sim::flash::{self, Timing};
     let pkg = package::build_app("2.0.0", image);

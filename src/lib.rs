@@ -127,8 +127,18 @@ pub const GATEWAY_STACK: u32 = 0x3800;
 
 /// Runs the gateway (WiFi, MQTT, commands, OTA) on the calling thread, for ever; the gateway
 /// thread ([`start_gateway`]) runs this.
-pub fn run_gateway(cfg: &gateway::config::Config, version: &str) -> ! {
-    let mut board = match gateway::board::Board::new(version, ota::board::TaskConfig::default()) {
+///
+/// `tls`: the CA certificates (PEM) of `[mqtt] ca_file` and of `[ota] ca_file`.
+pub fn run_gateway(cfg: &gateway::config::Config, version: &str, tls: TlsFiles) -> ! {
+    let TlsFiles { mqtt_ca, ota_ca } = tls;
+    let ota_cfg = ota::board::TaskConfig { ca: ota_ca, ..Default::default() };
+    let board = gateway::board::Board::new(version, ota_cfg)
+        .map_err(|e| alloc::format!("{e}"))
+        .and_then(|b| match mqtt_ca {
+            Some(ca) => b.with_mqtt_tls(ca),
+            None => Ok(b),
+        });
+    let mut board = match board {
         Ok(b) => b,
         Err(e) => {
             log::error!(target: "gateway", "cannot start: {e}");
@@ -144,18 +154,29 @@ pub fn run_gateway(cfg: &gateway::config::Config, version: &str) -> ! {
 /// Starts the gateway thread (stack [`GATEWAY_STACK`], normal priority) for firmware
 /// `version` with `cfg`. The chip's entry calls this with the embedded configuration and
 /// [`version()`]; the simulated board with its configuration and the installed image's
-/// version.
+/// version; `tls` as [`run_gateway`] takes it.
 ///
 /// # Errors
 /// When the kernel refuses the thread.
 pub fn start_gateway(
     cfg: gateway::config::Config,
     version: alloc::string::String,
+    tls: TlsFiles,
 ) -> Result<(), ws63_hal::Error> {
     ws63_hal::thread::Builder::new(c"gateway")
         .stack_size(GATEWAY_STACK)
-        .spawn(move || run_gateway(&cfg, &version))
+        .spawn(move || run_gateway(&cfg, &version, tls))
         .map(|_| ())
+}
+
+/// The CA certificates (PEM) the configuration's `ca_file`s name. The chip build has none
+/// (build.rs refuses a `ca_file` there); the simulated board reads the files at each boot.
+#[derive(Debug, Default)]
+pub struct TlsFiles {
+    /// `[mqtt] ca_file`: MQTT over TLS.
+    pub mqtt_ca: Option<alloc::vec::Vec<u8>>,
+    /// `[ota] ca_file`: `https://` downloads (kept for the firmware's lifetime).
+    pub ota_ca: Option<&'static [u8]>,
 }
 
 /// The application entry: called once by the SDK's `main()` before the scheduler starts. It
@@ -178,14 +199,15 @@ pub fn app_main() {
         ws63_target_tests::start(ws63_target_tests::Hooks {
             start_gateway: || {
                 if let Ok(cfg) = config() {
-                    let _ = start_gateway(cfg, version().into());
+                    let _ = start_gateway(cfg, version().into(), TlsFiles::default());
                 }
             },
             ota_running: ota::board::running,
         });
     }
     #[cfg(not(feature = "on-target-tests"))]
-    if let Err(e) = start_gateway(cfg, version().into()) {
+    // The chip build has no `[mqtt] ca_file` (build.rs refuses one): plain MQTT.
+    if let Err(e) = start_gateway(cfg, version().into(), TlsFiles::default()) {
         log::error!(target: "gateway", "cannot start the gateway thread: {e}");
     }
 }

@@ -91,6 +91,14 @@ fn bad_arguments_are_explained_with_the_usage_and_exit_2() {
             &["run", "--root-key", "Cargo.toml", "--max-boots", "1"][..],
             "not a brainpoolP256r1 public key",
         ),
+        // MQTT over TLS: always verified, so never without CA certificates.
+        (&["run", "--broker", "mqtts://localhost:8883"][..], "needs --ca-file"),
+        (&["run", "--broker", "h:1883", "--ca-file", "Cargo.toml"][..], "mqtts://"),
+        (&["run", "--broker", "ws://h:80"][..], "neither mqtt:// nor mqtts://"),
+        (
+            &["run", "--broker", "mqtts://h:8883", "--ca-file", "Cargo.toml", "--max-boots", "1"][..],
+            "no PEM certificate",
+        ),
     ] {
         let o = sim(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -116,7 +124,9 @@ fn every_command_has_help_with_its_options_and_defaults() {
     assert!(!top.contains("__firmware"), "the internal command stays hidden");
     let run = String::from_utf8_lossy(&sim(&["run", "--help"]).stdout).into_owned();
     for opt in [
-        "--broker <HOST:PORT>",
+        "--broker <[mqtts://]HOST:PORT>",
+        "--ca-file <FILE>",
+        "--ota-ca-file <FILE>",
         "--flash <FILE>",
         "[default: board.flash]",
         "--heap-limit <BYTES>",

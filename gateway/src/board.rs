@@ -3,6 +3,7 @@
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use core::time::Duration;
 
 use ota::engine::Phase;
@@ -58,12 +59,22 @@ impl ota::board::Reporter for QueueReporter {
     }
 }
 
+/// The connection to the broker: TCP, or TLS over it when a CA is configured (with the `tls`
+/// feature).
+#[cfg(feature = "tls")]
+pub type Conn = ws63_hal::tls::MaybeTls<TcpStream>;
+/// The connection to the broker: TCP (this build has no TLS).
+#[cfg(not(feature = "tls"))]
+pub type Conn = TcpStream;
+
 /// The board.
 pub struct Board {
     version: String,
     progress: &'static Queue<Progress>,
     reported: &'static Semaphore,
     ota: ota::board::TaskConfig,
+    /// The CA certificates (PEM) for MQTT over TLS; `None`: plain MQTT.
+    mqtt_ca: Option<Vec<u8>>,
 }
 
 impl Board {
@@ -74,12 +85,26 @@ impl Board {
     pub fn new(version: &str, ota: ota::board::TaskConfig) -> Result<Self, ws63_hal::Error> {
         let q = Box::leak(Box::new(Queue::new(16)?));
         let reported = Box::leak(Box::new(Semaphore::new(1, 0)?));
-        Ok(Self { version: version.into(), progress: q, reported, ota })
+        Ok(Self { version: version.into(), progress: q, reported, ota, mqtt_ca: None })
+    }
+
+    /// Connects to the broker over TLS 1.2, verified against the CA certificates `ca` (PEM).
+    ///
+    /// # Errors
+    /// Without the `tls` feature (the chip build, until TLS's stack budget on the chip is
+    /// established).
+    pub fn with_mqtt_tls(mut self, ca: Vec<u8>) -> Result<Self, String> {
+        if cfg!(feature = "tls") {
+            self.mqtt_ca = Some(ca);
+            Ok(self)
+        } else {
+            Err("MQTT over TLS is not in this build".into())
+        }
     }
 }
 
 impl Platform for Board {
-    type Conn = TcpStream;
+    type Conn = Conn;
     type Clock = Ticks;
 
     fn join_wifi(&mut self, cfg: &Wifi) -> Result<(), String> {
@@ -96,7 +121,7 @@ impl Platform for Board {
         wifi::connect(&sta, Duration::from_secs(20)).map(|_| ()).map_err(|e| e.to_string())
     }
 
-    fn connect(&mut self, host: &str, port: u16) -> Result<TcpStream, String> {
+    fn connect(&mut self, host: &str, port: u16) -> Result<Conn, String> {
         let s =
             TcpStream::connect(host, port, Duration::from_secs(10)).map_err(|e| e.to_string())?;
         s.set_read_timeout(Some(Duration::from_millis(100))).map_err(|e| e.to_string())?;
@@ -104,7 +129,24 @@ impl Platform for Board {
         // Each MQTT packet is one write; without this a command's response waits behind the
         // PUBACK sent just before it for the broker's delayed ACK (~40 ms, measured).
         s.set_nodelay(true).map_err(|e| e.to_string())?;
-        Ok(s)
+        #[cfg(feature = "tls")]
+        {
+            use ws63_hal::tls::{self, MaybeTls, TlsConfig};
+            match &self.mqtt_ca {
+                None => Ok(MaybeTls::Plain(s)),
+                Some(ca) => {
+                    let t =
+                        tls::connect(s, host, &TlsConfig::new(ca)).map_err(|e| e.to_string())?;
+                    log::info!(target: "gateway", "TLS to {host}: {} {}", t.protocol(), t.ciphersuite());
+                    Ok(MaybeTls::Tls(t))
+                }
+            }
+        }
+        #[cfg(not(feature = "tls"))]
+        match self.mqtt_ca {
+            None => Ok(s),
+            Some(_) => Err("MQTT over TLS is not in this build".into()),
+        }
     }
 
     fn clock(&self) -> Ticks {

@@ -27,6 +27,10 @@ pub struct Mqtt {
     pub keep_alive: u16,
     /// Topic root; `{device_id}` is replaced.
     pub topic_root: String,
+    /// The CA certificates (a PEM file) the broker's certificate must lead to; set, the
+    /// connection is MQTT over TLS 1.2 (IoTDA: port 8883 and the region's CA), verified and
+    /// with the host as SNI; empty, plain MQTT. Never TLS without verification.
+    pub ca_file: String,
 }
 
 /// The WiFi network.
@@ -43,8 +47,11 @@ pub struct Wifi {
 /// Where update packages are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ota {
-    /// An `http://` URL template with `{version}`.
+    /// An `http://` or `https://` URL template with `{version}`.
     pub url: String,
+    /// The CA certificates (a PEM file) `https://` servers must lead to (IoTDA's and OBS's
+    /// download URLs are `https://`); empty: `http://` only.
+    pub ca_file: String,
     /// The version `ota_task_start()` asks for.
     pub default_version: String,
 }
@@ -85,8 +92,13 @@ impl Default for Config {
                 password: String::new(),
                 keep_alive: 60,
                 topic_root: "$oc/devices/{device_id}/sys".into(),
+                ca_file: String::new(),
             },
-            ota: Ota { url: String::new(), default_version: "latest".into() },
+            ota: Ota {
+                url: String::new(),
+                ca_file: String::new(),
+                default_version: "latest".into(),
+            },
         }
     }
 }
@@ -166,8 +178,10 @@ impl Config {
             "mqtt.password" => self.mqtt.password = value.into(),
             "mqtt.keep_alive" => self.mqtt.keep_alive = num(value)?,
             "mqtt.topic_root" => self.mqtt.topic_root = value.into(),
+            "mqtt.ca_file" => self.mqtt.ca_file = value.into(),
             "ota.url" => self.ota.url = value.into(),
             "ota.default_version" => self.ota.default_version = value.into(),
+            "ota.ca_file" => self.ota.ca_file = value.into(),
             _ => return Err(format!("unknown key {key}")),
         }
         Ok(())
@@ -183,8 +197,15 @@ impl Config {
             return bad("firmware.version must be 1 to 16 of A-Z a-z 0-9 . _ - (it is the SDK \
                         packager's --ver)");
         }
-        if !self.ota.url.starts_with("http://") || !self.ota.url.contains("{version}") {
-            return bad("ota.url must be an http:// URL with a {version} placeholder");
+        let https = self.ota.url.starts_with("https://");
+        if !(self.ota.url.starts_with("http://") || https) || !self.ota.url.contains("{version}") {
+            return bad("ota.url must be an http:// or https:// URL with a {version} placeholder");
+        }
+        if https && self.ota.ca_file.is_empty() {
+            return bad(
+                "ota.url is https://: ota.ca_file must name the CA certificates its server's \
+                        certificate leads to",
+            );
         }
         if !matches!(self.wifi.security.as_str(), "open" | "wpa2" | "wpa2-wpa3" | "wpa3") {
             return bad("wifi.security must be open, wpa2, wpa2-wpa3 or wpa3");

@@ -26,12 +26,27 @@ pub struct HalConnector {
     pub connect_timeout: Duration,
     /// Longest wait for the next bytes (a stalled server).
     pub read_timeout: Duration,
+    /// The CA certificates (PEM) `https://` servers must lead to; `None`: no HTTPS.
+    pub ca: Option<&'static [u8]>,
 }
 
-impl Connector for HalConnector {
-    type Conn = TcpStream;
+/// A download connection: TCP, or TLS over it for `https://` (with the `tls` feature).
+#[cfg(feature = "tls")]
+pub type Conn = ws63_hal::tls::MaybeTls<TcpStream>;
+/// A download connection: TCP (this build has no TLS).
+#[cfg(not(feature = "tls"))]
+pub type Conn = TcpStream;
 
-    fn connect(&mut self, host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+impl Connector for HalConnector {
+    type Conn = Conn;
+
+    fn connect(&mut self, host: &str, port: u16, tls: bool) -> Result<Conn, ConnectError> {
+        if tls && self.ca.is_none() {
+            return Err(ConnectError::Tls("https:// needs CA certificates ([ota] ca_file)".into()));
+        }
+        if tls && !cfg!(feature = "tls") {
+            return Err(ConnectError::Tls("https:// is not in this build".into()));
+        }
         let s =
             TcpStream::connect(host, port, self.connect_timeout).map_err(|e| match e.kind() {
                 ErrorKind::Dns => ConnectError::Dns(e.to_string()),
@@ -41,6 +56,22 @@ impl Connector for HalConnector {
             .set_read_timeout(Some(self.read_timeout))
             .and_then(|()| s.set_write_timeout(Some(self.read_timeout)));
         timeouts.map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+        #[cfg(feature = "tls")]
+        {
+            use ws63_hal::tls::{self, MaybeTls, TlsConfig};
+            match (tls, self.ca) {
+                (true, Some(ca)) => match tls::connect(s, host, &TlsConfig::new(ca)) {
+                    Ok(t) => Ok(MaybeTls::Tls(t)),
+                    // A refused certificate or a server with nothing in common stays so.
+                    Err(e) if matches!(e.kind(), ErrorKind::Certificate | ErrorKind::Protocol) => {
+                        Err(ConnectError::Tls(e.to_string()))
+                    }
+                    Err(e) => Err(ConnectError::Unreachable(e.to_string())),
+                },
+                _ => Ok(MaybeTls::Plain(s)),
+            }
+        }
+        #[cfg(not(feature = "tls"))]
         Ok(s)
     }
 
@@ -141,6 +172,8 @@ pub struct TaskConfig {
     pub connect_timeout: Duration,
     /// Longest wait for the next bytes.
     pub read_timeout: Duration,
+    /// The CA certificates (PEM) for `https://` downloads; `None`: `http://` only.
+    pub ca: Option<&'static [u8]>,
 }
 
 impl Default for TaskConfig {
@@ -150,6 +183,7 @@ impl Default for TaskConfig {
             ota: OtaConfig::default(),
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(15),
+            ca: None,
         }
     }
 }
@@ -185,8 +219,11 @@ pub fn start<R: Reporter>(req: OtaRequest, cfg: TaskConfig, reporter: R) -> Resu
     }
     let job = move || {
         let mut reporter = reporter;
-        let mut conn =
-            HalConnector { connect_timeout: cfg.connect_timeout, read_timeout: cfg.read_timeout };
+        let mut conn = HalConnector {
+            connect_timeout: cfg.connect_timeout,
+            read_timeout: cfg.read_timeout,
+            ca: cfg.ca,
+        };
         let mut sink = SdkSink::default();
         log::info!(target: "ota", "OTA to {} from {}", req.version, req.url);
         let result = engine::run(&req, cfg.ota, &mut conn, &mut sink, &mut reporter);

@@ -38,17 +38,20 @@ pub enum ConnectError {
     Dns(String),
     /// Refused, unreachable, or timed out.
     Unreachable(String),
+    /// The TLS session was refused (a certificate, nothing in common with the server) or
+    /// cannot be had (no CA certificates, no TLS in the build): trying again will not help.
+    Tls(String),
 }
 
 /// Makes connections (a TCP stream with an idle read timeout on the device) and waits.
 pub trait Connector {
     /// A connection.
     type Conn: Read + Write;
-    /// Connects to `host:port`.
+    /// Connects to `host:port`, over TLS (verified, `host` as the server's name) when `tls`.
     ///
     /// # Errors
     /// When no connection could be made.
-    fn connect(&mut self, host: &str, port: u16) -> Result<Self::Conn, ConnectError>;
+    fn connect(&mut self, host: &str, port: u16, tls: bool) -> Result<Self::Conn, ConnectError>;
     /// Waits before a retry.
     fn sleep(&mut self, d: Duration);
 }
@@ -317,7 +320,7 @@ impl<C: Connector, S: PackageSink, P: Progress> Download<'_, C, S, P> {
         let mut url = start.clone();
         let mut redirects = 0u8;
         loop {
-            let mut conn = match self.conn.connect(&url.host, url.port) {
+            let mut conn = match self.conn.connect(&url.host, url.port, url.tls) {
                 Ok(c) => c,
                 Err(ConnectError::Dns(s)) => {
                     return Ok(Attempt::Retry(OtaError::Network(format!("DNS: {s}"))))
@@ -325,6 +328,8 @@ impl<C: Connector, S: PackageSink, P: Progress> Download<'_, C, S, P> {
                 Err(ConnectError::Unreachable(s)) => {
                     return Ok(Attempt::Retry(OtaError::Network(s)))
                 }
+                // The reason names TLS already (the HAL error, or what is missing).
+                Err(ConnectError::Tls(s)) => return Err(OtaError::Network(s)),
             };
             if !self.prepared {
                 // Nothing is stored yet: the held header bytes of a dropped attempt are
@@ -631,7 +636,7 @@ mod tests {
     struct Fake(Vec<Vec<Vec<u8>>>);
     impl Connector for Fake {
         type Conn = Script;
-        fn connect(&mut self, _: &str, _: u16) -> Result<Script, ConnectError> {
+        fn connect(&mut self, _: &str, _: u16, _: bool) -> Result<Script, ConnectError> {
             if self.0.is_empty() {
                 return Err(ConnectError::Unreachable("no more".into()));
             }

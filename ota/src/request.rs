@@ -66,23 +66,25 @@ pub fn parse_sha256(hex: &str) -> Result<[u8; 32], OtaError> {
     Ok(out)
 }
 
-/// An `http://` URL taken apart.
+/// An `http://` or `https://` URL taken apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// `https://`: over TLS, verified against the configured CA certificates.
+    pub tls: bool,
     /// Host name or address.
     pub host: String,
-    /// Port (80 by default).
+    /// Port (80 by default, 443 with TLS).
     pub port: u16,
     /// Path and query, starting with `/`.
     pub path: String,
 }
 
 impl Url {
-    /// Parses `http://host[:port][/path]`.
+    /// Parses `http://host[:port][/path]` or `https://host[:port][/path]`.
     ///
     /// # Errors
-    /// [`OtaError::BadRequest`] for other schemes (https is not supported yet), an empty host,
-    /// a bad port, control characters or spaces, or an over-long URL.
+    /// [`OtaError::BadRequest`] for other schemes, an empty host, a bad port, control
+    /// characters or spaces, credentials, or an over-long URL.
     pub fn parse(url: &str) -> Result<Url, OtaError> {
         let bad = |why: &str| OtaError::BadRequest(format!("url: {why}"));
         if url.len() > MAX_URL_LEN {
@@ -91,12 +93,10 @@ impl Url {
         if url.bytes().any(|b| b <= b' ' || b == 0x7F) {
             return Err(bad("control characters or spaces"));
         }
-        let rest = match url.split_once("://") {
-            Some((s, r)) if s.eq_ignore_ascii_case("http") => r,
-            Some((s, _)) if s.eq_ignore_ascii_case("https") => {
-                return Err(bad("https is not supported yet (use http)"))
-            }
-            _ => return Err(bad("must start with http://")),
+        let (tls, rest) = match url.split_once("://") {
+            Some((s, r)) if s.eq_ignore_ascii_case("http") => (false, r),
+            Some((s, r)) if s.eq_ignore_ascii_case("https") => (true, r),
+            _ => return Err(bad("must start with http:// or https://")),
         };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -109,18 +109,19 @@ impl Url {
             Some((h, p)) => {
                 (h, p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| bad("bad port"))?)
             }
-            None => (authority, 80),
+            None => (authority, if tls { 443 } else { 80 }),
         };
         if host.is_empty() {
             return Err(bad("no host"));
         }
-        Ok(Url { host: host.to_string(), port, path: path.to_string() })
+        Ok(Url { tls, host: host.to_string(), port, path: path.to_string() })
     }
 
-    /// Where a redirect's `Location` points: absolute `http://` URLs, or a path on this host.
+    /// Where a redirect's `Location` points: absolute URLs, or a path on this host. An
+    /// `https://` download never continues over plain `http://`.
     ///
     /// # Errors
-    /// As [`Url::parse`].
+    /// As [`Url::parse`]; a redirect from `https://` to `http://`.
     pub fn join(&self, location: &str) -> Result<Url, OtaError> {
         if location.starts_with('/') && !location.starts_with("//") {
             let mut u = self.clone();
@@ -130,7 +131,11 @@ impl Url {
             u.path = location.to_string();
             Ok(u)
         } else {
-            Url::parse(location)
+            let u = Url::parse(location)?;
+            if self.tls && !u.tls {
+                return Err(OtaError::BadRequest("redirect from https:// to http://".to_string()));
+            }
+            Ok(u)
         }
     }
 }
@@ -149,7 +154,7 @@ mod tests {
         let u = Url::parse("HTTP://10.0.0.1").unwrap();
         assert_eq!((u.port, u.path.as_str()), (80, "/"));
         for bad in [
-            "https://x/y",
+            "ftp://x/y",
             "ftp://x",
             "http://",
             "http://:80/x",
@@ -162,8 +167,20 @@ mod tests {
         ] {
             assert!(matches!(Url::parse(bad), Err(OtaError::BadRequest(_))), "{bad}");
         }
+        let s = Url::parse("https://obs.example/fw.bin?sig=1").unwrap();
+        assert_eq!(
+            (s.tls, s.host.as_str(), s.port, s.path.as_str()),
+            (true, "obs.example", 443, "/fw.bin?sig=1")
+        );
+        assert_eq!(Url::parse("HTTPS://h:8943/p").unwrap().port, 8943);
+        assert!(s.join("https://cdn.example/x").unwrap().tls);
+        assert!(s.join("/y").unwrap().tls, "a path stays on the TLS host");
+        assert!(s.join("http://cdn.example/x").is_err(), "no downgrade");
         let base = Url::parse("http://a:81/x").unwrap();
-        assert_eq!(base.join("/y").unwrap(), Url { host: "a".into(), port: 81, path: "/y".into() });
+        assert_eq!(
+            base.join("/y").unwrap(),
+            Url { tls: false, host: "a".into(), port: 81, path: "/y".into() }
+        );
         assert_eq!(base.join("http://b/z").unwrap().host, "b");
         assert!(base.join("//evil/x").is_err());
     }

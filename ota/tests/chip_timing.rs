@@ -42,6 +42,7 @@ fn a_maximum_size_ota_under_chip_timing() {
             let mut conn = HalConnector {
                 connect_timeout: Duration::from_secs(10),
                 read_timeout: Duration::from_secs(15),
+                ca: None,
             };
             let mut sink = SdkSink::default();
             let _ = tx.send(ota::run(&req, OtaConfig::default(), &mut conn, &mut sink, &mut ()));

@@ -28,6 +28,7 @@ fn connector() -> HalConnector {
     HalConnector {
         connect_timeout: Duration::from_secs(2),
         read_timeout: Duration::from_millis(300),
+        ca: None,
     }
 }
 
@@ -140,6 +141,20 @@ fn http_errors_end_without_a_request() {
         assert_eq!(e, OtaError::Http(code));
         assert_eq!(e.result_code(), ota::error::result_code::DOWNLOAD_TIMEOUT);
     }
+    assert!(!board.requested() && !board.prepared());
+}
+
+#[test]
+fn an_https_url_without_ca_certificates_is_refused_before_any_connection() {
+    let board = Board::new("https-no-ca");
+    let srv = FirmwareServer::start(pkg(10_000), Faults::default());
+    let url = srv.url("/pkg").replacen("http://", "https://", 1);
+    let (r, _) = download(&request(url, None, None), quick());
+    assert_eq!(
+        r.unwrap_err(),
+        OtaError::Network("https:// needs CA certificates ([ota] ca_file)".into())
+    );
+    assert!(srv.hits().is_empty(), "not retried, nothing sent");
     assert!(!board.requested() && !board.prepared());
 }
 

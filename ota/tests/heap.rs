@@ -26,6 +26,7 @@ fn peak_of_ota(size: usize) -> usize {
         let mut conn = HalConnector {
             connect_timeout: Duration::from_secs(2),
             read_timeout: Duration::from_secs(2),
+            ca: None,
         };
         let (r, peak) = heap_peak(|| {
             ota::run(&req, OtaConfig::default(), &mut conn, &mut SdkSink::default(), &mut ())

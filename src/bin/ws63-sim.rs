@@ -105,9 +105,14 @@ struct RunArgs {
     /// The gateway configuration file [default: the one embedded in the firmware].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// The broker, overriding the configuration's [mqtt] host and port.
-    #[arg(long, value_name = "HOST:PORT")]
+    /// The broker, overriding the configuration's [mqtt] host and port: HOST:PORT or
+    /// mqtt://HOST:PORT for plain MQTT, mqtts://HOST:PORT for MQTT over TLS (with --ca-file).
+    #[arg(long, value_name = "[mqtts://]HOST:PORT")]
     broker: Option<String>,
+    /// The CA certificates (PEM) the broker's certificate must lead to: MQTT over TLS
+    /// (overrides the configuration's [mqtt] ca_file).
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
     /// The device id.
     #[arg(long)]
     device_id: Option<String>,
@@ -124,9 +129,13 @@ struct RunArgs {
     /// brokers that refuse $-topics.
     #[arg(long, value_name = "ROOT")]
     topic_root: Option<String>,
-    /// Where update packages are: an http:// URL template with {version}.
+    /// Where update packages are: an http:// or https:// URL template with {version}.
     #[arg(long, value_name = "TEMPLATE")]
     ota_url: Option<String>,
+    /// The CA certificates (PEM) https:// download servers must lead to (overrides the
+    /// configuration's [ota] ca_file).
+    #[arg(long, value_name = "FILE")]
+    ota_ca_file: Option<PathBuf>,
     /// The board's flash file (kept across runs; a missing one is a factory-fresh board).
     #[arg(long, value_name = "FILE", default_value = "board.flash")]
     flash: PathBuf,
@@ -316,9 +325,40 @@ fn run(a: RunArgs) -> Result<(), String> {
         }
     };
     if let Some(b) = &a.broker {
-        let (h, p) = b.rsplit_once(':').ok_or("--broker takes HOST:PORT")?;
+        let (tls, hp) = match b.split_once("://") {
+            Some(("mqtts", rest)) => (true, rest),
+            Some(("mqtt", rest)) => (false, rest),
+            Some((scheme, _)) => {
+                return Err(format!("--broker: {scheme}:// is neither mqtt:// nor mqtts://"))
+            }
+            None => (false, b.as_str()),
+        };
+        let (h, p) = hp.rsplit_once(':').ok_or("--broker takes [mqtts://]HOST:PORT")?;
+        if tls && a.ca_file.is_none() {
+            return Err(
+                "--broker mqtts://... needs --ca-file: the broker's certificate is always verified"
+                    .into(),
+            );
+        }
+        if !tls && a.ca_file.is_some() {
+            return Err(
+                "--ca-file is for MQTT over TLS: give the broker as mqtts://HOST:PORT".into()
+            );
+        }
         set("mqtt.host", &Some(h.to_string()));
         set("mqtt.port", &Some(p.to_string()));
+    }
+    // Absolute: the firmware runs resolve a relative ca_file against the configuration file's
+    // folder.
+    for (flag, key, file) in [
+        ("--ca-file", "mqtt.ca_file", &a.ca_file),
+        ("--ota-ca-file", "ota.ca_file", &a.ota_ca_file),
+    ] {
+        if let Some(f) = file {
+            let abs =
+                std::fs::canonicalize(f).map_err(|e| format!("{flag} {}: {e}", f.display()))?;
+            set(key, &Some(abs.display().to_string()));
+        }
     }
     set("mqtt.device_id", &a.device_id);
     set("mqtt.device_secret", &a.device_secret);
@@ -329,6 +369,7 @@ fn run(a: RunArgs) -> Result<(), String> {
     let config_file = a.config.map(|p| p.display().to_string());
     // Check the configuration here, so a mistake is reported once, not at every boot.
     let cfg = load_config(config_file.as_deref(), &settings)?;
+    tls_files(&cfg, config_file.as_deref())?;
     let fw_version = a.fw_version.unwrap_or_else(|| cfg.firmware.version.clone());
     let root_key = match &a.root_key {
         Some(p) => {
@@ -456,6 +497,34 @@ fn load_config(
     Ok(cfg)
 }
 
+/// The CA certificates the configuration's `ca_file`s name (relative to the configuration
+/// file's folder): `[mqtt]`'s for MQTT over TLS, `[ota]`'s for `https://` downloads.
+fn tls_files(
+    cfg: &gateway::config::Config,
+    config_file: Option<&str>,
+) -> Result<ws63_bms_gateway::TlsFiles, String> {
+    let base = config_file
+        .filter(|f| !f.is_empty())
+        .and_then(|f| std::path::Path::new(f).parent().map(|p| p.to_path_buf()))
+        .unwrap_or_default();
+    let read = |key: &str, file: &str| -> Result<Option<Vec<u8>>, String> {
+        if file.is_empty() {
+            return Ok(None);
+        }
+        let path = base.join(file);
+        let pem = std::fs::read(&path).map_err(|e| format!("{key} {}: {e}", path.display()))?;
+        if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+            return Err(format!("{key} {}: no PEM certificate in it", path.display()));
+        }
+        Ok(Some(pem))
+    };
+    Ok(ws63_bms_gateway::TlsFiles {
+        mqtt_ca: read("[mqtt] ca_file", &cfg.mqtt.ca_file)?,
+        // The OTA thread borrows it for the firmware run's lifetime.
+        ota_ca: read("[ota] ca_file", &cfg.ota.ca_file)?.map(|v| &*Vec::leak(v)),
+    })
+}
+
 /// One firmware run on the board (started by `run`): the SDK's `main()` up to the app entry,
 /// the entry (it starts the gateway thread), then the scheduler.
 fn firmware() -> Result<(), String> {
@@ -468,11 +537,12 @@ fn firmware() -> Result<(), String> {
         .collect();
     let file = std::env::var(ENV_CONFIG).ok();
     let cfg = load_config(file.as_deref(), &settings)?;
+    let tls = tls_files(&cfg, file.as_deref())?;
     ws63_hal::log::init(log::LevelFilter::Info);
     log::info!(target: "board", "boot {}: firmware {} starting", env.boot, env.version);
     // The firmware's `app_run` entry, as on the chip but with this run's configuration and
     // the installed image's version.
-    if let Err(e) = ws63_bms_gateway::start_gateway(cfg, env.version.clone()) {
+    if let Err(e) = ws63_bms_gateway::start_gateway(cfg, env.version.clone(), tls) {
         log::error!(target: "gateway", "cannot start the gateway thread: {e}");
     }
     ws63_sim::rtos::start_kernel();

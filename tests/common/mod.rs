@@ -6,6 +6,7 @@
 #[path = "../../ota/tests/common/mod.rs"]
 pub mod fixture;
 pub mod mqtt_bytes;
+pub mod tls;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -132,10 +133,15 @@ impl Board {
 
     /// A board with more `ws63-sim run` options (faults, ...).
     pub fn start_with(broker_port: u16, ota_url: &str, name: &str, extra: &[&str]) -> Board {
+        Board::start_at(&format!("127.0.0.1:{broker_port}"), ota_url, name, extra)
+    }
+
+    /// A board whose `--broker` is `broker` (`HOST:PORT`, `mqtts://HOST:PORT`, ...).
+    pub fn start_at(broker: &str, ota_url: &str, name: &str, extra: &[&str]) -> Board {
         let flash = std::env::temp_dir().join(format!("e2e-{name}-{}.flash", std::process::id()));
         let _ = std::fs::remove_file(&flash);
         let child = Command::new(env!("CARGO_BIN_EXE_ws63-sim"))
-            .args(["run", "--broker", &format!("127.0.0.1:{broker_port}"), "--device-id", "gw1"])
+            .args(["run", "--broker", broker, "--device-id", "gw1"])
             .args(["--topic-root", "oc/devices/{device_id}/sys", "--ota-url", ota_url])
             .args(["--flash", flash.to_str().unwrap(), "--fw-version", "1.0.0"])
             .args(["--root-key", root_key_file().to_str().unwrap()])

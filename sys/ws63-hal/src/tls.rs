@@ -511,3 +511,40 @@ impl<T: Read + Write<Error = Error>> Write for TlsStream<T> {
         unsafe { (*self.bio).transport.flush() }
     }
 }
+
+/// A connection that is plain or TLS, as a URL or configuration decides at run time.
+pub enum MaybeTls<T: Read + Write<Error = Error>> {
+    /// The transport itself.
+    Plain(T),
+    /// A TLS session over it.
+    Tls(TlsStream<T>),
+}
+
+impl<T: Read + Write<Error = Error>> embedded_io::ErrorType for MaybeTls<T> {
+    type Error = Error;
+}
+
+impl<T: Read + Write<Error = Error>> Read for MaybeTls<T> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        match self {
+            MaybeTls::Plain(s) => s.read(buf),
+            MaybeTls::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl<T: Read + Write<Error = Error>> Write for MaybeTls<T> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        match self {
+            MaybeTls::Plain(s) => s.write(buf),
+            MaybeTls::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        match self {
+            MaybeTls::Plain(s) => s.flush(),
+            MaybeTls::Tls(s) => s.flush(),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! TLS end to end on the simulated board, through TLS fronts (rustls, certificates made by
+//! the test): MQTT over TLS (`ws63-sim run --broker mqtts://... --ca-file CA.pem`) carries a
+//! whole OTA; a broker certified by a stranger is never logged in to; an `https://` download
+//! (`--ota-ca-file`) is cut and resumed with `Range` over new TLS sessions and installed; an
+//! `https://` server certified by a stranger fails the OTA with the reason, before a byte of
+//! HTTP, and the old firmware runs on.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use common::fixture::{self, Faults, FirmwareServer};
+use common::tls::{Ca, TlsFront};
+use common::{event_type, version_report, Board, Cloud};
+
+/// The last `upgrade_progress_report` of an OTA: 100 %, or a failure.
+fn ota_end(cloud: &mut Cloud) -> serde_json::Value {
+    let (_, v) = cloud.until(60, |_, v| {
+        let p = &v["services"][0]["paras"];
+        event_type(v) == "upgrade_progress_report"
+            && (p["progress"] == 100 || p["result_code"] != 0)
+    });
+    v["services"][0]["paras"].clone()
+}
+
+#[test]
+fn a_whole_ota_runs_over_a_verified_mqtt_tls_session() {
+    let mut cloud = Cloud::start();
+    let ca = Ca::new("test CA");
+    let front = TlsFront::start(ca.server("localhost"), cloud.port);
+    let srv = FirmwareServer::start(fixture::default_pkg("2.0.0", 60_000), Faults::default());
+    let ca_file = ca.file("mqtts");
+    let _board = Board::start_at(
+        &format!("mqtts://localhost:{}", front.port),
+        &srv.url("/pkg/{version}"),
+        "mqtts-ok",
+        &["--ca-file", ca_file.to_str().unwrap()],
+    );
+    let (_, v) = cloud.until(30, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("1.0.0"));
+    assert_eq!(front.established.load(Ordering::SeqCst), 1, "logged in over TLS");
+    cloud.command("t1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
+    assert_eq!(
+        cloud.response("t1", 10),
+        r#"{"result_code":0,"response_name":"ota_upgrade","paras":{"result":"ota_started"}}"#
+    );
+    let end = ota_end(&mut cloud);
+    assert_eq!(
+        (end["result_code"].as_u64(), end["progress"].as_u64()),
+        (Some(0), Some(100)),
+        "{end}"
+    );
+    // After the reboot, the new firmware logs in over TLS again.
+    let (_, v) = cloud.until(60, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("2.0.0"));
+    assert_eq!(front.established.load(Ordering::SeqCst), 2);
+    assert_eq!(front.failed.load(Ordering::SeqCst), 0);
+    let _ = std::fs::remove_file(ca_file);
+}
+
+#[test]
+fn a_broker_certified_by_a_stranger_is_never_logged_in_to() {
+    let cloud = Cloud::start();
+    let ours = Ca::new("test CA");
+    let front = TlsFront::start(Ca::new("a stranger").server("localhost"), cloud.port);
+    let ca_file = ours.file("stranger-broker");
+    let _board = Board::start_at(
+        &format!("mqtts://localhost:{}", front.port),
+        "http://127.0.0.1:9/{version}",
+        "mqtts-stranger",
+        &["--ca-file", ca_file.to_str().unwrap()],
+    );
+    // The board refuses the certificate, backs off and tries again.
+    let t = Instant::now();
+    while front.failed.load(Ordering::SeqCst) < 2 {
+        assert!(t.elapsed() < Duration::from_secs(30), "two refused handshakes within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(front.established.load(Ordering::SeqCst), 0, "no session with a stranger");
+    drop(cloud);
+    let _ = std::fs::remove_file(ca_file);
+}
+
+#[test]
+fn an_https_download_is_resumed_over_new_sessions_and_installed() {
+    let mut cloud = Cloud::start();
+    let ca = Ca::new("test CA");
+    let pkg = fixture::default_pkg("2.0.0", 300_000);
+    let len = pkg.len();
+    // The server drops the connection twice in the middle of the body.
+    let srv =
+        FirmwareServer::start(pkg, Faults { cut_at: vec![40_000, 120_000], ..Faults::default() });
+    let https = TlsFront::start(ca.server("localhost"), srv.port);
+    let ca_file = ca.file("https");
+    let url = format!("https://localhost:{}/pkg/{{version}}", https.port);
+    let _board = Board::start_with(
+        cloud.port,
+        &url,
+        "https-ok",
+        &["--ota-ca-file", ca_file.to_str().unwrap()],
+    );
+    cloud.until(30, |_, v| version_report(v) == Some("1.0.0"));
+    cloud.command("h1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
+    assert!(cloud.response("h1", 10).contains("ota_started"));
+    let end = ota_end(&mut cloud);
+    assert_eq!(
+        (end["result_code"].as_u64(), end["progress"].as_u64()),
+        (Some(0), Some(100)),
+        "{end}"
+    );
+    // Three TLS sessions: the first request and two resumed with Range from where each cut.
+    let hits = srv.hits();
+    assert_eq!(hits.len(), 3, "{hits:?}");
+    assert_eq!(hits[0].range, None);
+    for h in &hits[1..] {
+        let from: usize = h
+            .range
+            .as_deref()
+            .and_then(|r| r.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok())
+            .unwrap_or(0);
+        assert!(from > 0 && from < len, "resumed inside the package: {hits:?}");
+    }
+    assert_eq!(https.established.load(Ordering::SeqCst), 3);
+    let (_, v) = cloud.until(60, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("2.0.0"));
+    let _ = std::fs::remove_file(ca_file);
+}
+
+#[test]
+fn an_https_server_certified_by_a_stranger_fails_the_ota_before_any_http() {
+    let mut cloud = Cloud::start();
+    let ours = Ca::new("test CA");
+    let srv = FirmwareServer::start(fixture::default_pkg("2.0.0", 60_000), Faults::default());
+    let https = TlsFront::start(Ca::new("a stranger").server("localhost"), srv.port);
+    let ca_file = ours.file("stranger-https");
+    let url = format!("https://localhost:{}/pkg/{{version}}", https.port);
+    let _board = Board::start_with(
+        cloud.port,
+        &url,
+        "https-stranger",
+        &["--ota-ca-file", ca_file.to_str().unwrap()],
+    );
+    cloud.until(30, |_, v| version_report(v) == Some("1.0.0"));
+    cloud.command("s1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
+    assert!(cloud.response("s1", 10).contains("ota_started"));
+    let end = ota_end(&mut cloud);
+    assert_ne!(end["result_code"], 0, "{end}");
+    let why = end["description"].as_str().unwrap_or_default();
+    assert!(why.contains("not signed by a trusted CA"), "{end}");
+    // Refused once, not retried; the firmware server never saw a request.
+    assert_eq!(https.failed.load(Ordering::SeqCst), 1);
+    assert!(srv.hits().is_empty(), "{:?}", srv.hits());
+    // The gateway serves on, with the old firmware.
+    cloud.event(r#"{"services":[{"service_id":"$ota","event_type":"version_query","paras":{}}]}"#);
+    let (_, v) = cloud.until(10, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("1.0.0"));
+    let _ = std::fs::remove_file(ca_file);
+}
