@@ -145,6 +145,24 @@ fn http_errors_end_without_a_request() {
 }
 
 #[test]
+fn a_flash_write_failing_in_an_ota_ends_it_with_iotda_result_10_and_the_old_version_runs() {
+    // The erase (1st operation), then program writes: fail at the erase, at the first write,
+    // and deep in the package.
+    for at in [1, 2, 20] {
+        let board = Board::new("flash-fault");
+        let srv = FirmwareServer::start(pkg(100_000), Faults::default());
+        ws63_sim::faults::Faults { flash_write_error_at: Some(at), ..Default::default() }.install();
+        let (r, _) = download(&request(srv.url("/pkg"), None, None), quick());
+        let e = r.unwrap_err();
+        assert!(matches!(e, OtaError::Flash(_)), "write {at}: {e}");
+        assert_eq!(e.result_code(), ota::error::result_code::INSTALL_FAILED, "write {at}");
+        assert!(ws63_sim::faults::flash_writes() >= at, "the fault was reached");
+        assert!(!board.requested(), "write {at}: never requested");
+        assert_eq!(board.reboot_and_version().as_deref(), Some("1.0.0"));
+    }
+}
+
+#[test]
 fn an_https_url_without_ca_certificates_is_refused_before_any_connection() {
     let board = Board::new("https-no-ca");
     let srv = FirmwareServer::start(pkg(10_000), Faults::default());
