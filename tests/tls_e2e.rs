@@ -14,6 +14,22 @@ use common::fixture::{self, Faults, FirmwareServer};
 use common::tls::{Ca, TlsFront};
 use common::{event_type, version_report, Board, Cloud};
 
+/// A board whose OTA URL is on `https` (a TLS front), trusting `ca_file`, running 1.0.0 and
+/// told to upgrade to 2.0.0 (command `rid`).
+fn https_ota(cloud: &mut Cloud, https: &TlsFront, ca_file: &std::path::Path, rid: &str) -> Board {
+    let url = format!("https://localhost:{}/pkg/{{version}}", https.port);
+    let board = Board::start_with(
+        cloud.port,
+        &url,
+        &format!("https-{rid}"),
+        &["--ota-ca-file", ca_file.to_str().unwrap()],
+    );
+    cloud.until(30, |_, v| version_report(v) == Some("1.0.0"));
+    cloud.command(rid, r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
+    assert!(cloud.response(rid, 10).contains("ota_started"));
+    board
+}
+
 /// The last `upgrade_progress_report` of an OTA: 100 %, or a failure.
 fn ota_end(cloud: &mut Cloud) -> serde_json::Value {
     let (_, v) = cloud.until(60, |_, v| {
@@ -93,16 +109,7 @@ fn an_https_download_is_resumed_over_new_sessions_and_installed() {
         FirmwareServer::start(pkg, Faults { cut_at: vec![40_000, 120_000], ..Faults::default() });
     let https = TlsFront::start(ca.server("localhost"), srv.port);
     let ca_file = ca.file("https");
-    let url = format!("https://localhost:{}/pkg/{{version}}", https.port);
-    let _board = Board::start_with(
-        cloud.port,
-        &url,
-        "https-ok",
-        &["--ota-ca-file", ca_file.to_str().unwrap()],
-    );
-    cloud.until(30, |_, v| version_report(v) == Some("1.0.0"));
-    cloud.command("h1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
-    assert!(cloud.response("h1", 10).contains("ota_started"));
+    let _board = https_ota(&mut cloud, &https, &ca_file, "h1");
     let end = ota_end(&mut cloud);
     assert_eq!(
         (end["result_code"].as_u64(), end["progress"].as_u64()),
@@ -134,16 +141,7 @@ fn an_https_server_certified_by_a_stranger_fails_the_ota_before_any_http() {
     let srv = FirmwareServer::start(fixture::default_pkg("2.0.0", 60_000), Faults::default());
     let https = TlsFront::start(Ca::new("a stranger").server("localhost"), srv.port);
     let ca_file = ours.file("stranger-https");
-    let url = format!("https://localhost:{}/pkg/{{version}}", https.port);
-    let _board = Board::start_with(
-        cloud.port,
-        &url,
-        "https-stranger",
-        &["--ota-ca-file", ca_file.to_str().unwrap()],
-    );
-    cloud.until(30, |_, v| version_report(v) == Some("1.0.0"));
-    cloud.command("s1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
-    assert!(cloud.response("s1", 10).contains("ota_started"));
+    let _board = https_ota(&mut cloud, &https, &ca_file, "s1");
     let end = ota_end(&mut cloud);
     assert_ne!(end["result_code"], 0, "{end}");
     let why = end["description"].as_str().unwrap_or_default();

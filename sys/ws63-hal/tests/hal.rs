@@ -26,10 +26,7 @@ impl Drop for Tracked {
 }
 
 fn board() -> std::sync::MutexGuard<'static, ()> {
-    let g = ws63_sim::test_lock();
-    ws63_sim::faults::clear();
-    ws63_sim::wifi::bring_up();
-    g
+    ws63_sim::test_board()
 }
 
 #[test]

@@ -149,10 +149,7 @@ fn read_n(s: &mut impl Read<Error = Error>, n: usize) -> Vec<u8> {
 }
 
 fn board() -> std::sync::MutexGuard<'static, ()> {
-    let g = ws63_sim::test_lock();
-    ws63_sim::faults::clear();
-    ws63_sim::wifi::bring_up();
-    g
+    ws63_sim::test_board()
 }
 
 #[test]

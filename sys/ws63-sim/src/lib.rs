@@ -61,3 +61,13 @@ pub fn test_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// [`test_lock`], then a board with no faults and its network up: what a test of the
+/// firmware's calls starts from.
+#[doc(hidden)]
+pub fn test_board() -> std::sync::MutexGuard<'static, ()> {
+    let g = test_lock();
+    faults::clear();
+    wifi::bring_up();
+    g
+}

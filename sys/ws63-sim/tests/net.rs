@@ -28,10 +28,7 @@ fn connect_to(port: u16) -> (c_int, c_int) {
 }
 
 fn network_up() -> std::sync::MutexGuard<'static, ()> {
-    let g = ws63_sim::test_lock();
-    ws63_sim::faults::clear();
-    ws63_sim::wifi::bring_up();
-    g
+    ws63_sim::test_board()
 }
 
 #[test]
