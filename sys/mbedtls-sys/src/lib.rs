@@ -11,11 +11,14 @@
 //! - TLS 1.2 only (TLS 1.3 is not built): pin it with `mbedtls_ssl_conf_min_version` /
 //!   `mbedtls_ssl_conf_max_version` (`MBEDTLS_SSL_MAJOR_VERSION_3`,
 //!   `MBEDTLS_SSL_MINOR_VERSION_3`). 3.1.0 has no `mbedtls_ssl_conf_{min,max}_tls_version`.
-//! - The hardware ECP serves P-256 (and P-192, P-224, brainpool P-256) only, with no software
-//!   fallback, and the default group list starts with X25519: set
-//!   `{MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE}` with `mbedtls_ssl_conf_curves` (deprecated
-//!   in 3.1.0 but built) or `{MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE}`
-//!   with `mbedtls_ssl_conf_groups`.
+//! - The crypto engine, with no software fallback, multiplies points (ECDHE) on P-256 and
+//!   brainpool P-256 only and checks ECDSA signatures of P-192, P-224, P-256 and brainpool
+//!   P-256 keys; it checks RSA signatures of 1024-, 2048-, 3072- and 4096-bit keys only, with a
+//!   hash at least as strong as the key (RSA-4096 with SHA-384 or SHA-512). The default group
+//!   list starts with X25519: set `{MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE}` with
+//!   `mbedtls_ssl_conf_curves` (deprecated in 3.1.0 but built; read by `mbedtls_ssl_setup`) or
+//!   `{MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE}` with
+//!   `mbedtls_ssl_conf_groups`.
 //! - **The SDK's library as shipped has no ECDHE key exchange**: its user configuration
 //!   `#undef`s ECDHE-ECDSA, ECDHE-RSA and DHE-RSA, so the `MBEDTLS_TLS_ECDHE_*` suites bound here
 //!   are not in its suite table and a server that offers only ECDHE refuses the handshake. The

@@ -5,7 +5,11 @@
 //! What the client offers is what the SDK's library can do and what IoTDA and the usual
 //! servers accept: TLS 1.2 only (the SDK builds no TLS 1.3), ECDHE key exchange over P-256 only
 //! (the chip's ECP hardware serves it, and there is no software fallback for X25519), and the
-//! four ECDHE AES-GCM suites (ECDSA or RSA certificates). The SDK's library as shipped has no
+//! four ECDHE AES-GCM suites (ECDSA or RSA certificates). The chip's crypto engine checks the
+//! chain's signatures only for P-256 (and brainpool P-256) keys and RSA keys of 1024 to 4096
+//! bits with a hash as strong as the key: a chain through a P-384 CA, or an RSA-4096 CA that
+//! signs with SHA-256 (Let's Encrypt's RSA root), is refused as not trusted. A `ca_file` may
+//! then hold the intermediate CA instead (its own signature is never checked). The SDK's library as shipped has no
 //! ECDHE key exchange at all: its hardware configuration `#undef`s it; the project's SDK kit
 //! (`sdk/install.sh`) turns it back on. Certificate dates are not checked (the chip has no
 //! clock the SDK's mbedTLS trusts).
@@ -304,10 +308,18 @@ pub fn connect<T: Read + Write<Error = Error>>(
         tls::mbedtls_entropy_init(entropy);
         (ssl, conf, ca, drbg, entropy)
     };
-    // The CA certificates: PEM must end in a NUL that the length counts.
+    // The CA certificates: PEM must end in a NUL that the length counts. Parsed for each
+    // connection, never shared: the chip's RSA driver keeps the hash of a key's first
+    // signature check and refuses a later one with another hash.
     let ca_input = pem_with_nul(config.ca);
     // SAFETY: initialised contexts; `ca_input` lives through the call (mbedTLS copies it).
-    check(unsafe { tls::mbedtls_x509_crt_parse(ca, ca_input.as_ptr(), ca_input.len()) })?;
+    let skipped = unsafe { tls::mbedtls_x509_crt_parse(ca, ca_input.as_ptr(), ca_input.len()) };
+    // A positive count: that many certificates of a bundle could not be parsed, the rest were
+    // (a CA bundle may hold kinds this build does not parse); no certificate at all is an error.
+    if skipped > 0 {
+        log::warn!(target: "tls", "{skipped} CA certificate(s) of the bundle skipped: not parsable here");
+    }
+    check(skipped.min(0))?;
     drop(ca_input);
     // SAFETY: initialised contexts; the callbacks are the SDK's own with their contexts.
     check(unsafe {

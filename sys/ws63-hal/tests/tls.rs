@@ -24,9 +24,21 @@ struct Ca {
     key: KeyPair,
 }
 
+/// A new RSA key of `bits` that signs with `alg`.
+fn rsa_key(bits: usize, alg: &'static rcgen::SignatureAlgorithm) -> KeyPair {
+    use rsa::pkcs8::EncodePrivateKey;
+    let k = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits).unwrap();
+    let der = PrivatePkcs8KeyDer::from(k.to_pkcs8_der().unwrap().as_bytes().to_vec());
+    KeyPair::from_pkcs8_der_and_sign_algo(&der, alg).unwrap()
+}
+
 impl Ca {
     fn new(name: &str) -> Ca {
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        Ca::with_key(name, KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap())
+    }
+
+    /// A CA whose key is `key` (its algorithm is the one it signs with).
+    fn with_key(name: &str, key: KeyPair) -> Ca {
         let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
         p.distinguished_name.push(DnType::CommonName, name);
         p.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -44,10 +56,7 @@ impl Ca {
         alg: &'static rcgen::SignatureAlgorithm,
     ) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
         let key = if alg == &rcgen::PKCS_RSA_SHA256 {
-            use rsa::pkcs8::EncodePrivateKey;
-            let k = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
-            let der = PrivatePkcs8KeyDer::from(k.to_pkcs8_der().unwrap().as_bytes().to_vec());
-            KeyPair::from_pkcs8_der_and_sign_algo(&der, alg).unwrap()
+            rsa_key(2048, alg)
         } else {
             KeyPair::generate_for(alg).unwrap()
         };
@@ -299,5 +308,53 @@ fn the_sessions_memory_comes_from_the_boards_heap_and_all_of_it_returns() {
     assert_eq!(e, Error::Tls(tls::TlsError::new(mbedtls_sys::MBEDTLS_ERR_SSL_ALLOC_FAILED)), "{e}");
     assert_eq!(e.kind(), ErrorKind::OutOfResources, "{e}");
     assert_eq!(kept, 0, "nothing kept");
+    server.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_chain_the_chips_crypto_engine_cannot_check_is_refused_as_on_the_chip() {
+    let _b = board();
+    // The engine checks RSA-4096 signatures made with SHA-384 or SHA-512 only (a Let's
+    // Encrypt RSA chain's root signs with SHA-256), and EC signatures of 256-bit keys only.
+    let rsa_key_der = {
+        use rsa::pkcs8::EncodePrivateKey;
+        let k = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 4096).unwrap();
+        PrivatePkcs8KeyDer::from(k.to_pkcs8_der().unwrap().as_bytes().to_vec())
+    };
+    let rsa4096 = |alg| KeyPair::from_pkcs8_der_and_sign_algo(&rsa_key_der, alg).unwrap();
+    let refused = [
+        (
+            "RSA-4096 CA signing with SHA-256",
+            Ca::with_key("rsa4096", rsa4096(&rcgen::PKCS_RSA_SHA256)),
+        ),
+        (
+            "P-384 CA",
+            Ca::with_key("p384", KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap()),
+        ),
+    ];
+    for (what, ca) in refused {
+        let chain = ca.issue(dns("localhost"), &rcgen::PKCS_ECDSA_P256_SHA256);
+        let e = refusal(&ca, chain, "localhost", ServerOpts::default());
+        assert_eq!(e.kind(), ErrorKind::Certificate, "{what}: {e}");
+        assert_ne!(flags(&e) & mbedtls_sys::MBEDTLS_X509_BADCERT_NOT_TRUSTED, 0, "{what}: {e}");
+    }
+    // The same RSA-4096 key signing with SHA-384: the engine checks it.
+    let ca = Ca::with_key("rsa4096-384", rsa4096(&rcgen::PKCS_RSA_SHA384));
+    let (port, server) =
+        serve(ca.issue(dns("localhost"), &rcgen::PKCS_ECDSA_P256_SHA256), ServerOpts::default());
+    let s = tls::connect(tcp(port), "localhost", &TlsConfig::new(ca.pem().as_bytes()));
+    assert!(s.is_ok(), "{:?}", s.err());
+    drop(s);
+    server.join().unwrap().unwrap();
+    // A CA bundle holding a root the engine cannot use still serves through its other CAs.
+    let p384 =
+        Ca::with_key("p384 root", KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap());
+    let ours = Ca::new("test CA");
+    let bundle = format!("{}{}", p384.pem(), ours.pem());
+    let (port, server) =
+        serve(ours.issue(dns("localhost"), &rcgen::PKCS_ECDSA_P256_SHA256), ServerOpts::default());
+    let s = tls::connect(tcp(port), "localhost", &TlsConfig::new(bundle.as_bytes()));
+    assert!(s.is_ok(), "{:?}", s.err());
+    drop(s);
     server.join().unwrap().unwrap();
 }

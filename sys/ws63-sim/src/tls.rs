@@ -13,22 +13,32 @@
 //! back here. A context used before its `*_init` or after its `*_free` aborts the board
 //! loudly: on the chip it is undefined behaviour.
 //!
-//! **Where 3.1.0 differs from the host's 3.6, and the board keeps 3.1.0's rule:**
-//! - `mbedtls_ssl_conf_curves` keeps the caller's list and reads it at each handshake (the
-//!   host's build has no such function: the board translates the list to TLS group ids when a
-//!   handshake starts, so a list freed before then fails here as on the chip);
+//! **Where the chip's build differs from the host's 3.6, and the board keeps the chip's rule**
+//! (from a review against the SDK's sources and its linked image):
+//! - `mbedtls_ssl_conf_curves` keeps the caller's list, which `mbedtls_ssl_setup` reads: a
+//!   curve the chip's crypto engine cannot multiply with (anything but P-256 and brainpool
+//!   P-256) is refused there with `MBEDTLS_ERR_SSL_BAD_CONFIG`, and so is a setup with no list
+//!   at all (the chip's default list starts with X25519, which its hardware cannot do);
 //! - `mbedtls_ssl_conf_min_version` / `_max_version` (major, minor) are 3.1.0's API;
-//! - a server name that is an IP address matches only a certificate whose subjectAltName has
-//!   that text as an entry (3.1.0 compares every SAN entry's raw bytes with the name; 3.6 also
-//!   matches an iPAddress entry): a certificate with an iPAddress SAN alone fails with
-//!   `MBEDTLS_X509_BADCERT_CN_MISMATCH`, as on the chip;
+//! - certificate signatures are checked by the chip's crypto engine, with its limits: an EC
+//!   issuer key must be 256-bit (P-256, brainpool P-256: no P-384 or P-521), an RSA issuer key
+//!   1024, 2048, 3072 or 4096 bits, and the hash at least SHA-224 for RSA-2048, SHA-256 for
+//!   RSA-3072, SHA-384 for RSA-4096; a link breaking one is `MBEDTLS_X509_BADCERT_NOT_TRUSTED`
+//!   (a Let's Encrypt RSA chain, whose RSA-4096 root signs with SHA-256, fails on the chip);
+//! - a server name that is an IP address matches only a subjectAltName dNSName entry holding
+//!   its text (3.1.0; 3.6 also matches an iPAddress entry): a certificate with an iPAddress
+//!   SAN alone fails the handshake with `MBEDTLS_X509_BADCERT_CN_MISMATCH`;
+//! - `*_init` writes the chip's context size over the caller's storage and `*_free` clears it;
+//!   freeing storage that holds anything but zeros and was never initialised aborts;
 //! - `mbedtls_entropy_func` gives at most 64 bytes a call (the SHA-512 accumulator's block).
 //!
 //! **Heap.** mbedTLS's own allocations (record buffers, 16 KiB each way, the handshake's
 //! state, the parsed certificates) come from the board's heap ([`crate::heap`]) as they come
 //! from LiteOS's pool on the chip, so they count against the firmware's share and fail when
-//! it is exhausted (`MBEDTLS_ERR_SSL_ALLOC_FAILED`). The host's structures are a 64-bit
-//! build's, a little larger than the chip's: figures here bound the chip's from above.
+//! it is exhausted (`MBEDTLS_ERR_SSL_ALLOC_FAILED`). Where the chip's structures are larger
+//! than the host's, the difference is charged too: each record buffer is 16,717 bytes on the
+//! chip (16,429 here) and the handshake's state 2,384 (872 here). Not modelled: the pool's
+//! fragmentation (each session needs two contiguous 16.7 KB blocks on the chip).
 //!
 //! **Not modelled:** the time the chip's hardware takes for the handshake's point
 //! multiplications and signature checks (tens to hundreds of milliseconds on the chip).
@@ -52,23 +62,43 @@ enum Kind {
     Entropy,
 }
 
+/// What the chip's library writes of each context (`mbedtls_sys`'s measured library view).
+fn chip_size(kind: Kind) -> usize {
+    match kind {
+        Kind::Ssl => 304,
+        Kind::Config => 200,
+        Kind::Crt => 340,
+        Kind::CtrDrbg => 76,
+        Kind::Entropy => 620,
+    }
+}
+
+/// What the chip's record buffers and handshake state take beyond the host's (see the module
+/// documentation): charged for a set-up context's life, and during its handshake.
+const CHIP_EXTRA_BUFFERS: usize = 2 * (16_717 - 16_429);
+const CHIP_EXTRA_HANDSHAKE: usize = 2_384 - 872;
+
 /// One host context behind a storage address.
 struct Entry {
     kind: Kind,
     /// The host context (null for the entropy pool, which is the board's own).
     ptr: usize,
     layout: Layout,
-    /// A configuration's curve list as `mbedtls_ssl_conf_curves` left it (the caller's
-    /// pointer), and the group ids made of it at the last handshake.
+    /// A configuration's curve list as `mbedtls_ssl_conf_curves` left it, or its group list
+    /// as `mbedtls_ssl_conf_groups` did (the caller's pointers), and the group ids the host
+    /// was given at the last `mbedtls_ssl_setup`.
     curves: usize,
+    iana: usize,
     groups: Vec<u16>,
     /// An SSL context's configuration (its storage address) and the server name it was
     /// given, when that name is an IP address.
     conf: usize,
     ip_name: Option<String>,
-    /// Verification flags 3.1.0 adds to the host's (a name the host matched and 3.1.0
-    /// would not).
-    extra_flags: u32,
+    /// Bytes charged to the board's heap beyond the host's allocations (an SSL context's
+    /// chip-sized buffers and handshake state).
+    charged: usize,
+    /// Whether the handshake's extra is among them.
+    handshaking: bool,
 }
 
 static CONTEXTS: Mutex<Option<HashMap<usize, Entry>>> = Mutex::new(None);
@@ -100,25 +130,37 @@ unsafe extern "C" fn sim_free(p: *mut c_void) {
 }
 
 /// Creates the host context of `kind` for the storage at `key` (a second init without a free
-/// leaks the first, as on the chip).
+/// leaks the first, as on the chip). Writes zeros over the chip's size of the storage, as the
+/// chip's `*_init` does: storage smaller than that is overrun here as there.
 fn create<T>(key: *mut c_void, kind: Kind, init: unsafe extern "C" fn(*mut T)) -> *mut T {
     host_setup();
     assert!(!key.is_null(), "[ws63-sim] mbedTLS {kind:?} init with a NULL context");
-    let layout = Layout::new::<T>();
-    // SAFETY: a non-zero-sized layout; the memory is the host's, not the firmware heap's.
-    let ptr = unsafe { System.alloc_zeroed(layout) }.cast::<T>();
-    assert!(!ptr.is_null(), "host allocation");
-    // SAFETY: `ptr` is zeroed memory of T's layout; `init` is the host's `*_init` for T.
-    unsafe { init(ptr) };
+    // SAFETY: the caller hands `*_init` storage of the chip's context size (the API's
+    // contract); the chip's library writes exactly this much.
+    unsafe { std::ptr::write_bytes(key.cast::<u8>(), 0, chip_size(kind)) };
+    let ptr = if kind == Kind::Entropy {
+        // The pool is the board's own (`entropy_func`): no host context.
+        std::ptr::null_mut()
+    } else {
+        let layout = Layout::new::<T>();
+        // SAFETY: a non-zero-sized layout; the memory is the host's, not the firmware heap's.
+        let ptr = unsafe { System.alloc_zeroed(layout) }.cast::<T>();
+        assert!(!ptr.is_null(), "host allocation");
+        // SAFETY: `ptr` is zeroed memory of T's layout; `init` is the host's `*_init` for T.
+        unsafe { init(ptr) };
+        ptr
+    };
     let entry = Entry {
         kind,
         ptr: ptr as usize,
-        layout,
+        layout: Layout::new::<T>(),
         curves: 0,
+        iana: 0,
         groups: Vec::new(),
         conf: 0,
         ip_name: None,
-        extra_flags: 0,
+        charged: 0,
+        handshaking: false,
     };
     with_contexts(|m| m.insert(key as usize, entry));
     ptr
@@ -134,24 +176,36 @@ fn get<T>(key: *const c_void, kind: Kind, what: &str) -> *mut T {
     }
 }
 
-/// Destroys the host context behind `key` (nothing for a NULL or unknown `key`: the `*_free`
-/// functions take NULL, and freeing storage never initialised is the caller's bug the chip
-/// would not notice either).
+/// Destroys the host context behind `key` and clears the chip's size of its storage, as the
+/// chip's `*_free` does. NULL, or storage that is all zeros (freed already, or never used),
+/// is nothing to free; anything else never initialised would make the chip free garbage
+/// pointers, and aborts here.
 fn destroy<T>(key: *mut c_void, kind: Kind, free: unsafe extern "C" fn(*mut T)) {
+    if key.is_null() {
+        return;
+    }
     let entry = with_contexts(|m| match m.get(&(key as usize)) {
         Some(e) if e.kind == kind => m.remove(&(key as usize)),
         _ => None,
     });
-    if let Some(e) = entry {
-        if e.ptr != 0 {
-            // SAFETY: `e.ptr` is the live host context `create` made with this layout;
-            // removed from the table above, so freed once.
-            unsafe {
-                free(e.ptr as *mut T);
-                System.dealloc(e.ptr as *mut u8, e.layout);
-            }
+    // SAFETY: storage the caller initialised (or, below, claims to free) of the chip's size.
+    let storage = unsafe { std::slice::from_raw_parts_mut(key.cast::<u8>(), chip_size(kind)) };
+    let Some(e) = entry else {
+        if storage.iter().any(|b| *b != 0) {
+            die(&format!("mbedTLS {kind:?} free of storage that was never initialised"));
+        }
+        return;
+    };
+    crate::heap::uncharge(e.charged);
+    if e.ptr != 0 {
+        // SAFETY: `e.ptr` is the live host context `create` made with this layout; removed
+        // from the table above, so freed once.
+        unsafe {
+            free(e.ptr as *mut T);
+            System.dealloc(e.ptr as *mut u8, e.layout);
         }
     }
+    storage.fill(0);
 }
 
 fn die(why: &str) -> ! {
@@ -251,7 +305,8 @@ fn conf(c: *const chip::mbedtls_ssl_config, what: &str) -> *mut host::mbedtls_ss
     get(c.cast(), Kind::Config, what)
 }
 
-/// `mbedtls_ssl_config_defaults`.
+/// `mbedtls_ssl_config_defaults`. The board also installs its verify callback, which applies
+/// the chip's crypto engine's limits to each link of the chain (see [`chip_verify`]).
 #[export_name = "ws63sim_mbedtls_ssl_config_defaults"]
 pub extern "C" fn ssl_config_defaults(
     c: *mut chip::mbedtls_ssl_config,
@@ -260,8 +315,81 @@ pub extern "C" fn ssl_config_defaults(
     preset: c_int,
 ) -> c_int {
     let h = conf(c, "mbedtls_ssl_config_defaults");
-    // SAFETY: a live host configuration.
-    unsafe { host::mbedtls_ssl_config_defaults(h, endpoint, transport, preset) }
+    // SAFETY: a live host configuration; the callback needs no context.
+    unsafe {
+        let rc = host::mbedtls_ssl_config_defaults(h, endpoint, transport, preset);
+        host::mbedtls_ssl_conf_verify(h, Some(chip_verify), std::ptr::null_mut());
+        rc
+    }
+}
+
+thread_local! {
+    /// The certificate the verify callback saw last on this thread, with its depth: the issuer
+    /// of the next one (the callback goes from the top of the chain down to the server's).
+    static ISSUER: std::cell::Cell<(usize, c_int)> = const { std::cell::Cell::new((0, -1)) };
+    /// The server name of the handshake running on this thread, when it is an IP address.
+    static IP_NAME: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Whether the chip's crypto engine checks a signature of hash `md` made with the key of
+/// `issuer` (`drv_pke_rsa.c`, `drv_pke_ecc_verify.c` and the curve table of the SDK's
+/// configuration): EC keys of 256 bits only (P-256, brainpool P-256), RSA keys of exactly 1024,
+/// 2048, 3072 or 4096 bits with a hash of at least the key's security strength.
+fn engine_verifies(issuer: *const host::mbedtls_x509_crt, md: host::mbedtls_md_type_t) -> bool {
+    // SAFETY: a certificate of the chain the host hands its verify callback.
+    let (kind, bits) = unsafe {
+        (host::mbedtls_pk_get_type(&(*issuer).pk), host::mbedtls_pk_get_bitlen(&(*issuer).pk))
+    };
+    let strength = match md {
+        host::mbedtls_md_type_t_MBEDTLS_MD_SHA1 => 1,
+        host::mbedtls_md_type_t_MBEDTLS_MD_SHA224 => 2,
+        host::mbedtls_md_type_t_MBEDTLS_MD_SHA256 => 3,
+        host::mbedtls_md_type_t_MBEDTLS_MD_SHA384 => 4,
+        host::mbedtls_md_type_t_MBEDTLS_MD_SHA512 => 5,
+        _ => 0,
+    };
+    match kind {
+        host::mbedtls_pk_type_t_MBEDTLS_PK_RSA => match bits {
+            1024 => true,
+            2048 => strength >= 2,
+            3072 => strength >= 3,
+            4096 => strength >= 4,
+            _ => false,
+        },
+        host::mbedtls_pk_type_t_MBEDTLS_PK_ECKEY | host::mbedtls_pk_type_t_MBEDTLS_PK_ECDSA => {
+            bits == 256
+        }
+        _ => false,
+    }
+}
+
+/// The host's verify callback, called for each certificate of the chain from its top (the
+/// trusted CA) down to the server's (depth 0): adds what the chip's build would find.
+unsafe extern "C" fn chip_verify(
+    _: *mut c_void,
+    crt: *mut host::mbedtls_x509_crt,
+    depth: c_int,
+    flags: *mut u32,
+) -> c_int {
+    let (issuer, issuer_depth) = ISSUER.with(|c| c.get());
+    if issuer != 0 && issuer_depth == depth + 1 {
+        // SAFETY: `crt` is the host's certificate at this depth.
+        let md = unsafe { (*crt).private_sig_md };
+        if !engine_verifies(issuer as *const host::mbedtls_x509_crt, md) {
+            // SAFETY: the host's flags for this certificate.
+            unsafe { *flags |= chip::MBEDTLS_X509_BADCERT_NOT_TRUSTED };
+        }
+    }
+    ISSUER.with(|c| c.set(if depth == 0 { (0, -1) } else { (crt as usize, depth) }));
+    if depth == 0 {
+        if let Some(name) = IP_NAME.with(|n| n.borrow().clone()) {
+            if san_matches_as_3_1(crt, &name) == Some(false) {
+                // SAFETY: as above.
+                unsafe { *flags |= chip::MBEDTLS_X509_BADCERT_CN_MISMATCH };
+            }
+        }
+    }
+    0
 }
 
 /// `mbedtls_ssl_conf_authmode`.
@@ -311,7 +439,7 @@ pub extern "C" fn ssl_conf_ciphersuites(c: *mut chip::mbedtls_ssl_config, list: 
 }
 
 /// `mbedtls_ssl_conf_curves` (3.1.0): keeps the caller's `MBEDTLS_ECP_DP_NONE`-terminated
-/// list, read when a handshake starts.
+/// list, which `mbedtls_ssl_setup` reads.
 #[export_name = "ws63sim_mbedtls_ssl_conf_curves"]
 pub extern "C" fn ssl_conf_curves(
     c: *mut chip::mbedtls_ssl_config,
@@ -321,21 +449,22 @@ pub extern "C" fn ssl_conf_curves(
     with_contexts(|m| {
         if let Some(e) = m.get_mut(&(c as usize)) {
             e.curves = curves as usize;
+            e.iana = 0;
         }
     });
 }
 
-/// `mbedtls_ssl_conf_groups`: the list stays the caller's (0-terminated).
+/// `mbedtls_ssl_conf_groups`: keeps the caller's 0-terminated list of TLS group ids, which
+/// `mbedtls_ssl_setup` checks against what the chip can do.
 #[export_name = "ws63sim_mbedtls_ssl_conf_groups"]
 pub extern "C" fn ssl_conf_groups(c: *mut chip::mbedtls_ssl_config, groups: *const u16) {
-    let h = conf(c, "mbedtls_ssl_conf_groups");
+    conf(c, "mbedtls_ssl_conf_groups");
     with_contexts(|m| {
         if let Some(e) = m.get_mut(&(c as usize)) {
             e.curves = 0;
+            e.iana = groups as usize;
         }
     });
-    // SAFETY: a live host configuration; the list outlives it (the caller's duty).
-    unsafe { host::mbedtls_ssl_conf_groups(h, groups) }
 }
 
 /// The TLS group id of a 3.1.0 `mbedtls_ecp_group_id`.
@@ -422,7 +551,8 @@ pub extern "C" fn ssl_free(s: *mut chip::mbedtls_ssl_context) {
     destroy(s.cast(), Kind::Ssl, host::mbedtls_ssl_free);
 }
 
-/// `mbedtls_ssl_setup`: allocates the record buffers (from the board's heap).
+/// `mbedtls_ssl_setup`: reads the configuration's curves (see [`groups_at_setup`]) and
+/// allocates the record buffers (from the board's heap, with the chip's larger size charged).
 #[export_name = "ws63sim_mbedtls_ssl_setup"]
 pub extern "C" fn ssl_setup(
     s: *mut chip::mbedtls_ssl_context,
@@ -430,13 +560,28 @@ pub extern "C" fn ssl_setup(
 ) -> c_int {
     let h = ssl(s, "mbedtls_ssl_setup");
     let hc = conf(c, "mbedtls_ssl_setup");
+    if let Err(why) = groups_at_setup(c as usize) {
+        eprintln!(
+            "[ws63-sim] mbedtls_ssl_setup: {why}: MBEDTLS_ERR_SSL_BAD_CONFIG, as on the chip"
+        );
+        return chip::MBEDTLS_ERR_SSL_BAD_CONFIG;
+    }
+    if !crate::heap::charge(CHIP_EXTRA_BUFFERS) {
+        return chip::MBEDTLS_ERR_SSL_ALLOC_FAILED;
+    }
+    // SAFETY: live host contexts; the configuration outlives the context (caller's duty).
+    let rc = unsafe { host::mbedtls_ssl_setup(h, hc) };
+    if rc != 0 {
+        crate::heap::uncharge(CHIP_EXTRA_BUFFERS);
+        return rc;
+    }
     with_contexts(|m| {
         if let Some(e) = m.get_mut(&(s as usize)) {
             e.conf = c as usize;
+            e.charged += CHIP_EXTRA_BUFFERS;
         }
     });
-    // SAFETY: live host contexts; the configuration outlives the context (caller's duty).
-    unsafe { host::mbedtls_ssl_setup(h, hc) }
+    0
 }
 
 /// `mbedtls_ssl_set_hostname`: the name for SNI and for the certificate's check.
@@ -476,34 +621,55 @@ pub extern "C" fn ssl_set_bio(
     unsafe { host::mbedtls_ssl_set_bio(h, p_bio, f_send, f_recv, f_recv_timeout) }
 }
 
-/// Makes a configuration's 3.1.0 curve list into the host's group list, as 3.1.0 reads the
-/// list when a handshake starts.
-fn apply_curves(conf_key: usize) {
-    let Some((hconf, curves)) = with_contexts(|m| m.get(&conf_key).map(|e| (e.ptr, e.curves)))
-    else {
-        return;
-    };
-    if curves == 0 {
-        return;
-    }
+/// The TLS groups the chip's crypto engine can do ECDHE with: P-256 (23) and brainpool P-256
+/// (26), the curves both its point-multiplication adapter and its driver's curve table have.
+const ENGINE_GROUPS: [u16; 2] = [23, 26];
+
+/// What `mbedtls_ssl_setup` does with a configuration's curves on the chip: reads the list
+/// `mbedtls_ssl_conf_curves` or `_groups` left, which must name only groups the crypto engine
+/// can do; without one, the chip's default list (X25519 first) would be offered and fail in
+/// hardware. Gives the host the list, or says why not.
+fn groups_at_setup(conf_key: usize) -> Result<(), String> {
+    let (hconf, curves, iana) =
+        with_contexts(|m| m.get(&conf_key).map(|e| (e.ptr, e.curves, e.iana)))
+            .ok_or("no configuration")?;
     let mut groups = Vec::new();
-    let mut p = curves as *const u8;
-    // SAFETY: the caller's MBEDTLS_ECP_DP_NONE-terminated list, which 3.1.0 requires to live
-    // as long as the configuration.
-    unsafe {
-        while *p != 0 {
-            if let Some(g) = iana_group(*p) {
-                groups.push(g);
+    if curves != 0 {
+        let mut p = curves as *const u8;
+        // SAFETY: the caller's MBEDTLS_ECP_DP_NONE-terminated list, which must live until
+        // `mbedtls_ssl_setup` (the API's contract).
+        unsafe {
+            while *p != 0 {
+                groups.push(iana_group(*p).ok_or_else(|| format!("curve id {} is not built", *p))?);
+                p = p.add(1);
             }
-            p = p.add(1);
         }
+    } else if iana != 0 {
+        let mut p = iana as *const u16;
+        // SAFETY: the caller's 0-terminated list (as above).
+        unsafe {
+            while *p != 0 {
+                groups.push(*p);
+                p = p.add(1);
+            }
+        }
+    } else {
+        return Err("no curve list: the chip's default list starts with X25519, which its crypto \
+                    engine cannot do (set P-256 with mbedtls_ssl_conf_curves)"
+            .into());
+    }
+    if let Some(g) = groups.iter().find(|g| !ENGINE_GROUPS.contains(g)) {
+        return Err(format!(
+            "TLS group {g} is not one the chip's crypto engine can do (P-256, \
+                            brainpool P-256)"
+        ));
     }
     groups.push(0);
     with_contexts(|m| {
         if let Some(e) = m.get_mut(&conf_key) {
             e.groups = groups;
             // SAFETY: a live host configuration; the list lives in its entry until the next
-            // handshake or its free.
+            // setup or its free.
             unsafe {
                 host::mbedtls_ssl_conf_groups(
                     hconf as *mut host::mbedtls_ssl_config,
@@ -512,15 +678,16 @@ fn apply_curves(conf_key: usize) {
             };
         }
     });
+    Ok(())
 }
 
 /// `MBEDTLS_X509_EXT_SUBJECT_ALT_NAME` (`MBEDTLS_OID_X509_EXT_SUBJECT_ALT_NAME`, bit 5).
 const X509_EXT_SUBJECT_ALT_NAME: c_int = 1 << 5;
 
-/// Whether 3.1.0 would match `name` against `crt`'s subjectAltName: it compares every entry's
-/// raw bytes with the name (case-insensitively), so an IP address matches only a SAN entry
-/// that is its text. `None`: the certificate has no subjectAltName (both versions then look
-/// at the CN, alike).
+/// Whether 3.1.0 would match `name` against `crt`'s subjectAltName: it compares the dNSName
+/// entries' text with the name (case-insensitively), so an IP address matches only a dNSName
+/// entry that is its text. `None`: the certificate has no subjectAltName (both versions then
+/// look at the CN, alike).
 fn san_matches_as_3_1(crt: *const host::mbedtls_x509_crt, name: &str) -> Option<bool> {
     // SAFETY: the peer certificate the host context keeps; its SAN list is its own.
     unsafe {
@@ -530,7 +697,8 @@ fn san_matches_as_3_1(crt: *const host::mbedtls_x509_crt, name: &str) -> Option<
         let mut cur: *const host::mbedtls_x509_sequence = &(*crt).subject_alt_names;
         while !cur.is_null() {
             let b = &(*cur).buf;
-            if !b.p.is_null() {
+            // dNSName: context-specific [2].
+            if !b.p.is_null() && b.tag == 0x82 {
                 let raw = std::slice::from_raw_parts(b.p, b.len);
                 if raw.eq_ignore_ascii_case(name.as_bytes()) {
                     return Some(true);
@@ -542,42 +710,50 @@ fn san_matches_as_3_1(crt: *const host::mbedtls_x509_crt, name: &str) -> Option<
     Some(false)
 }
 
-/// `mbedtls_ssl_handshake`.
+/// `mbedtls_ssl_handshake`: while it runs, the chip's larger handshake state is charged.
 #[export_name = "ws63sim_mbedtls_ssl_handshake"]
 pub extern "C" fn ssl_handshake(s: *mut chip::mbedtls_ssl_context) -> c_int {
     let h = ssl(s, "mbedtls_ssl_handshake");
-    let (conf_key, ip_name) =
-        with_contexts(|m| m.get(&(s as usize)).map(|e| (e.conf, e.ip_name.clone())).unwrap());
-    apply_curves(conf_key);
+    let key = s as usize;
+    let (ip_name, handshaking) =
+        with_contexts(|m| m.get(&key).map(|e| (e.ip_name.clone(), e.handshaking)).unwrap());
+    if !handshaking {
+        if !crate::heap::charge(CHIP_EXTRA_HANDSHAKE) {
+            return chip::MBEDTLS_ERR_SSL_ALLOC_FAILED;
+        }
+        with_contexts(|m| {
+            if let Some(e) = m.get_mut(&key) {
+                e.handshaking = true;
+                e.charged += CHIP_EXTRA_HANDSHAKE;
+            }
+        });
+    }
+    ISSUER.with(|c| c.set((0, -1)));
+    IP_NAME.with(|n| *n.borrow_mut() = ip_name);
     // SAFETY: a live host context, set up.
     let rc = unsafe { host::mbedtls_ssl_handshake(h) };
-    if rc != 0 {
-        return rc;
-    }
-    // The handshake is over: where 3.6 matched an IP address that 3.1.0 would not, fail as
-    // 3.1.0 does (with verification required, which is what the firmware sets).
-    if let Some(name) = ip_name {
-        // SAFETY: a live host context after its handshake.
-        let peer = unsafe { host::mbedtls_ssl_get_peer_cert(h) };
-        if !peer.is_null() && san_matches_as_3_1(peer, &name) == Some(false) {
-            with_contexts(|m| {
-                if let Some(e) = m.get_mut(&(s as usize)) {
-                    e.extra_flags |= chip::MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    IP_NAME.with(|n| *n.borrow_mut() = None);
+    let ongoing = rc == chip::MBEDTLS_ERR_SSL_WANT_READ || rc == chip::MBEDTLS_ERR_SSL_WANT_WRITE;
+    if !ongoing {
+        // Over, one way or the other: the handshake's state is freed.
+        with_contexts(|m| {
+            if let Some(e) = m.get_mut(&key) {
+                if e.handshaking {
+                    e.handshaking = false;
+                    e.charged -= CHIP_EXTRA_HANDSHAKE;
+                    crate::heap::uncharge(CHIP_EXTRA_HANDSHAKE);
                 }
-            });
-            return chip::MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
-        }
+            }
+        });
     }
-    0
+    rc
 }
 
 /// `mbedtls_ssl_get_verify_result`.
 #[export_name = "ws63sim_mbedtls_ssl_get_verify_result"]
 pub extern "C" fn ssl_get_verify_result(s: *const chip::mbedtls_ssl_context) -> u32 {
-    let h = ssl(s, "mbedtls_ssl_get_verify_result");
-    let extra = with_contexts(|m| m.get(&(s as usize)).map_or(0, |e| e.extra_flags));
     // SAFETY: a live host context.
-    unsafe { host::mbedtls_ssl_get_verify_result(h) | extra }
+    unsafe { host::mbedtls_ssl_get_verify_result(ssl(s, "mbedtls_ssl_get_verify_result")) }
 }
 
 /// `mbedtls_ssl_get_ciphersuite`: the suite's name (static).
@@ -676,28 +852,15 @@ pub extern "C" fn ctr_drbg_random(p_rng: *mut c_void, output: *mut c_uchar, len:
 /// random source).
 #[export_name = "ws63sim_mbedtls_entropy_init"]
 pub extern "C" fn entropy_init(ctx: *mut chip::mbedtls_entropy_context) {
-    assert!(!ctx.is_null(), "[ws63-sim] mbedtls_entropy_init with a NULL context");
-    let entry = Entry {
-        kind: Kind::Entropy,
-        ptr: 0,
-        layout: Layout::new::<u8>(),
-        curves: 0,
-        groups: Vec::new(),
-        conf: 0,
-        ip_name: None,
-        extra_flags: 0,
-    };
-    with_contexts(|m| m.insert(ctx as usize, entry));
+    unsafe extern "C" fn nothing(_: *mut u8) {}
+    create(ctx.cast(), Kind::Entropy, nothing);
 }
 
 /// `mbedtls_entropy_free`.
 #[export_name = "ws63sim_mbedtls_entropy_free"]
 pub extern "C" fn entropy_free(ctx: *mut chip::mbedtls_entropy_context) {
-    with_contexts(|m| {
-        if m.get(&(ctx as usize)).is_some_and(|e| e.kind == Kind::Entropy) {
-            m.remove(&(ctx as usize));
-        }
-    });
+    unsafe extern "C" fn nothing(_: *mut u8) {}
+    destroy(ctx.cast(), Kind::Entropy, nothing);
 }
 
 /// `mbedtls_entropy_func`: at most `MBEDTLS_ENTROPY_BLOCK_SIZE` (64) bytes a call.
@@ -762,6 +925,46 @@ mod tests {
         assert_eq!(check(vec![dns("localhost"), ip()], "127.0.0.1"), Some(false));
         assert_eq!(check(vec![dns("127.0.0.1")], "127.0.0.1"), Some(true));
         assert_eq!(check(vec![], "127.0.0.1"), None, "no SAN: the CN decides, alike");
+    }
+
+    /// `mbedtls_ssl_setup` with the curve list `curves` (None: no list set).
+    fn setup_with(curves: Option<&'static [u8]>) -> c_int {
+        let mut conf_storage = [0u64; 32];
+        let mut ssl_storage = [0u64; 48];
+        let c = conf_storage.as_mut_ptr().cast::<chip::mbedtls_ssl_config>();
+        let s = ssl_storage.as_mut_ptr().cast::<chip::mbedtls_ssl_context>();
+        unsafe extern "C" fn rng(_: *mut c_void, out: *mut u8, len: usize) -> c_int {
+            // SAFETY: mbedTLS's buffer of `len` bytes.
+            fill_random(unsafe { std::slice::from_raw_parts_mut(out, len) });
+            0
+        }
+        ssl_config_init(c);
+        assert_eq!(ssl_config_defaults(c, 0, 0, 0), 0);
+        ssl_conf_rng(c, Some(rng), std::ptr::null_mut());
+        if let Some(list) = curves {
+            ssl_conf_curves(c, list.as_ptr());
+        }
+        ssl_init(s);
+        let rc = ssl_setup(s, c);
+        ssl_free(s);
+        ssl_config_free(c);
+        assert!(ssl_storage.iter().chain(&conf_storage).all(|w| *w == 0), "freed storage cleared");
+        rc
+    }
+
+    #[test]
+    fn setup_takes_only_curves_the_chips_crypto_engine_can_do() {
+        use chip::*;
+        static P256: [u8; 2] = [MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE];
+        static BP256: [u8; 2] = [MBEDTLS_ECP_DP_BP256R1, MBEDTLS_ECP_DP_NONE];
+        static X25519: [u8; 3] =
+            [MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_NONE];
+        static P384: [u8; 2] = [MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE];
+        assert_eq!(setup_with(Some(&P256)), 0);
+        assert_eq!(setup_with(Some(&BP256)), 0);
+        assert_eq!(setup_with(Some(&X25519)), MBEDTLS_ERR_SSL_BAD_CONFIG);
+        assert_eq!(setup_with(Some(&P384)), MBEDTLS_ERR_SSL_BAD_CONFIG);
+        assert_eq!(setup_with(None), MBEDTLS_ERR_SSL_BAD_CONFIG, "the chip's default list");
     }
 
     #[test]
