@@ -36,8 +36,7 @@ impl Ca {
 
     /// The CA certificate as a file for `--ca-file`.
     pub fn file(&self, name: &str) -> PathBuf {
-        let path =
-            std::env::temp_dir().join(format!("ws63-sim-ca-{name}-{}.pem", std::process::id()));
+        let path = std::env::temp_dir().join(format!("mqtts-{name}-{}.pem", std::process::id()));
         std::fs::write(&path, self.cert.pem()).unwrap();
         path
     }
