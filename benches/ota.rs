@@ -169,8 +169,8 @@ fn tls_sessions() {
             });
         }
     });
-    let ca = ws63_sim::tlsfront::Ca::new("bench CA");
-    let front = ws63_sim::tlsfront::TlsFront::start(ca.server("localhost"), echo_port);
+    let ca = common::tls::Ca::new("bench CA");
+    let front = common::tls::TlsFront::start(ca.server("localhost"), echo_port);
     let pem = ca.cert_pem();
     let session = || {
         let s = ws63_hal::net::TcpStream::connect("127.0.0.1", front.port, Duration::from_secs(5))

@@ -11,8 +11,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::fixture::{self, Faults, FirmwareServer};
+use common::tls::{Ca, TlsFront};
 use common::{event_type, version_report, Board, Cloud};
-use ws63_sim::tlsfront::{Ca, TlsFront};
 
 /// A board whose OTA URL is on `https` (a TLS front), trusting `ca_file`, running 1.0.0 and
 /// told to upgrade to 2.0.0 (command `rid`).

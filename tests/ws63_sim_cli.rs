@@ -262,20 +262,3 @@ fn the_demo_upgrades_the_board_and_shows_the_answer_as_it_went_over_the_wire() {
     assert!(stdout.contains(r#"-> {"command_name":"ota_upgrade","paras":{"version":"#), "{stdout}");
     assert!(stdout.contains("DEMO OK"), "{stdout}");
 }
-
-#[test]
-fn the_tls_demo_upgrades_the_board_over_verified_sessions() {
-    let out = sim(&["demo", "--tls"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    // Both boots logged in over TLS and the package came over HTTPS (the demo counts the
-    // fronts' sessions and fails otherwise).
-    assert!(stdout.contains("2 MQTT and 1 HTTPS sessions, verified"), "{stdout}");
-    assert!(stdout.contains("https://localhost:"), "{stdout}");
-    assert!(
-        stdout.contains(
-            "DEMO OK: the board was upgraded from 1.0.0 to 2.0.0 over MQTT/TLS and HTTPS"
-        ),
-        "{stdout}"
-    );
-}

@@ -37,10 +37,6 @@ enum Cmd {
         /// Show the firmware's own log too.
         #[arg(long)]
         verbose: bool,
-        /// MQTT over TLS and an https:// download: the broker and the firmware server behind
-        /// TLS fronts with certificates of a CA made for the demo, which the board trusts.
-        #[arg(long)]
-        tls: bool,
     },
     /// Run the board with the gateway firmware against an MQTT broker, boot after boot (an
     /// OTA ends in a reboot; flashboot installs the package; the next boot runs it).
@@ -190,7 +186,7 @@ fn main() -> ExitCode {
         Cmd::Info { flash } => info(&flash),
         Cmd::Version { file } => version(&file),
         Cmd::Run(a) => run(*a),
-        Cmd::Demo { verbose, tls } => demo(verbose, tls),
+        Cmd::Demo { verbose } => demo(verbose),
         Cmd::Firmware => firmware(),
     };
     match result {
@@ -563,7 +559,7 @@ const DEMO_TO: &str = "2.0.0";
 const DEMO_ROOT: &str = "oc/devices/{device_id}/sys";
 
 /// The main job: everything on this machine, an OTA through MQTT, a timeline.
-fn demo(verbose: bool, tls: bool) -> Result<(), String> {
+fn demo(verbose: bool) -> Result<(), String> {
     let t0 = std::time::Instant::now();
     let say =
         |who: &str, what: &str| println!("[{:6.2}s] {who:<9} {what}", t0.elapsed().as_secs_f64());
@@ -582,30 +578,7 @@ fn demo(verbose: bool, tls: bool) -> Result<(), String> {
     let pkg = package::Spec::sdk_default(DEMO_TO, 256 * 1024, &key).build();
     let pkg_len = pkg.len();
     let srv = ws63_sim::fwserver::FirmwareServer::start(pkg, Default::default());
-    let mut url = srv.url("/pkg/{version}");
-    let mut settings: Vec<(String, String)> =
-        vec![("mqtt.host".into(), "127.0.0.1".into()), ("mqtt.port".into(), port.to_string())];
-    // With --tls: both behind TLS fronts, their certificates from a CA made now, which the
-    // board gets as its [mqtt] and [ota] ca_file (the fronts live as long as the demo).
-    let mut fronts = Vec::new();
-    let mut ca_file = None;
-    if tls {
-        let ca = ws63_sim::tlsfront::Ca::new("ws63-sim demo CA");
-        let file = ca.file("demo-ca");
-        let mqtts = ws63_sim::tlsfront::TlsFront::start(ca.server("localhost"), port);
-        let https = ws63_sim::tlsfront::TlsFront::start(ca.server("localhost"), srv.port);
-        say("tls", &format!("a CA made for the demo ({}); TLS fronts for the broker on localhost:{} and the firmware server on localhost:{}", file.display(), mqtts.port, https.port));
-        settings = vec![
-            ("mqtt.host".into(), "localhost".into()),
-            ("mqtt.port".into(), mqtts.port.to_string()),
-            ("mqtt.ca_file".into(), file.display().to_string()),
-            ("ota.ca_file".into(), file.display().to_string()),
-        ];
-        url = format!("https://localhost:{}/pkg/{{version}}", https.port);
-        fronts.push(mqtts);
-        fronts.push(https);
-        ca_file = Some(file);
-    }
+    let url = srv.url("/pkg/{version}");
     say(
         "http",
         &format!(
@@ -619,12 +592,13 @@ fn demo(verbose: bool, tls: bool) -> Result<(), String> {
     let _ = std::fs::remove_file(&flash);
     let spec = BoardSpec {
         config_file: None,
-        settings: {
-            settings.push(("mqtt.device_id".into(), DEMO_DEVICE.into()));
-            settings.push(("mqtt.topic_root".into(), DEMO_ROOT.into()));
-            settings.push(("ota.url".into(), url));
-            settings
-        },
+        settings: vec![
+            ("mqtt.host".into(), "127.0.0.1".into()),
+            ("mqtt.port".into(), port.to_string()),
+            ("mqtt.device_id".into(), DEMO_DEVICE.into()),
+            ("mqtt.topic_root".into(), DEMO_ROOT.into()),
+            ("ota.url".into(), url),
+        ],
         flash: flash.clone(),
         fw_version: DEMO_FROM.into(),
         ap: {
@@ -737,29 +711,8 @@ fn demo(verbose: bool, tls: bool) -> Result<(), String> {
                 while let Ok(b) = boot_rx.try_recv() {
                     say("board", &b);
                 }
-                let over = if let [mqtts, https] = &fronts[..] {
-                    use std::sync::atomic::Ordering::SeqCst;
-                    let sessions = (mqtts.established.load(SeqCst), https.established.load(SeqCst));
-                    // Both boots logged in over TLS, and the package came over HTTPS.
-                    if sessions.0 < 2 || sessions.1 < 1 {
-                        return Err(format!("TLS sessions (MQTT, HTTPS) were {sessions:?}"));
-                    }
-                    say(
-                        "tls",
-                        &format!(
-                            "{} MQTT and {} HTTPS sessions, verified against the demo's CA",
-                            sessions.0, sessions.1
-                        ),
-                    );
-                    "MQTT/TLS and HTTPS"
-                } else {
-                    "MQTT and HTTP"
-                };
-                println!("DEMO OK: the board was upgraded from {DEMO_FROM} to {ver} over {over} in {:.1} s", t0.elapsed().as_secs_f64());
+                println!("DEMO OK: the board was upgraded from {DEMO_FROM} to {ver} over MQTT and HTTP in {:.1} s", t0.elapsed().as_secs_f64());
                 let _ = std::fs::remove_file(&flash);
-                if let Some(f) = &ca_file {
-                    let _ = std::fs::remove_file(f);
-                }
                 return Ok(());
             }
         }

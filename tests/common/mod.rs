@@ -6,6 +6,7 @@
 #[path = "../../ota/tests/common/mod.rs"]
 pub mod fixture;
 pub mod mqtt_bytes;
+pub mod tls;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -19,8 +19,7 @@
 //!   rules where the two differ;
 //! - [`faults`]: power cuts, flash write errors, WiFi and DNS failures, refused threads;
 //! - [`fwserver`]: an HTTP firmware server with Range support and fault modes; [`broker`]:
-//!   an MQTT broker with an in-process client, the cloud side; [`tlsfront`]: TLS in front of
-//!   either, with a CA made at run time;
+//!   an MQTT broker with an in-process client, the cloud side;
 //! - [`measure`]: heap and stack high-water marks for tests and benchmarks; [`control`]: the
 //!   lab bench, commands to a running board (a heap limit, a WiFi drop).
 //!
@@ -48,7 +47,6 @@ pub mod package;
 pub mod rtos;
 pub mod supervisor;
 pub mod tls;
-pub mod tlsfront;
 pub mod upgrade;
 pub mod wifi;
 

@@ -1,7 +1,6 @@
-//! TLS fronts for the demo, the tests and the benchmarks: a CA with its certificates (made at
-//! run time, never stored in the repository) and a front that terminates TLS (rustls) and
-//! relays the plain bytes to a port on 127.0.0.1 (the broker, the firmware server). The board
-//! then speaks MQTT over TLS and HTTPS to them, verifying what the front presents.
+//! TLS for the end-to-end tests: a CA with its certificates (made here, never committed) and
+//! a TLS front that terminates TLS (rustls) and relays the plain bytes to a local port (the
+//! broker, the firmware server).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,14 +12,12 @@ use std::time::Duration;
 use rcgen::{CertificateParams, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-/// A certificate authority: a self-signed P-256 CA certificate and its key.
 pub struct Ca {
     cert: rcgen::Certificate,
     key: KeyPair,
 }
 
 impl Ca {
-    /// A new CA named `name`.
     pub fn new(name: &str) -> Ca {
         let key = KeyPair::generate().unwrap();
         let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -53,16 +50,12 @@ impl Ca {
 /// A TLS front: terminates TLS (rustls) and relays the plain bytes to `target` on
 /// 127.0.0.1. Counts the handshakes that completed and those that failed.
 pub struct TlsFront {
-    /// The port it listens on (127.0.0.1).
     pub port: u16,
-    /// Handshakes completed so far.
     pub established: Arc<AtomicUsize>,
-    /// Handshakes that failed so far.
     pub failed: Arc<AtomicUsize>,
 }
 
 impl TlsFront {
-    /// Starts the front with the server certificate and key `chain`, relaying to `target`.
     pub fn start(
         chain: (CertificateDer<'static>, PrivateKeyDer<'static>),
         target: u16,
