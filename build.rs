@@ -1,7 +1,9 @@
 //! The firmware's build script:
-//! - picks the gateway configuration (`config/gateway.toml`, or the committed example when
-//!   there is none), checks it with the firmware's own parser (`gateway/src/config.rs`), and
+//! - picks the gateway configuration (the file `WS63_GATEWAY_CONFIG` names, else
+//!   `config/gateway.toml`, else the committed example), checks it with the firmware's own parser (`gateway/src/config.rs`), and
 //!   puts it in `$OUT_DIR/gateway.toml` for the firmware to embed;
+//! - for the chip build, puts the CA certificates its `ca_file`s name (checked to hold PEM
+//!   certificates) in `$OUT_DIR/mqtt-ca.pem` and `$OUT_DIR/ota-ca.pem` (empty when unset);
 //! - hands its `[firmware] version` (checked by the same parser: 1 to 16 characters, the SDK
 //!   packager's `--ver`) to the firmware as `WS63_FW_VERSION`, from which the library's
 //!   version record is made;
@@ -33,7 +35,17 @@ fn embed_config() {
     let example = dir.join("gateway.example.toml");
     println!("cargo:rerun-if-changed={}", real.display());
     println!("cargo:rerun-if-changed={}", example.display());
-    let path = if real.exists() { real } else { example };
+    // WS63_GATEWAY_CONFIG names another file (one build per device configuration).
+    println!("cargo:rerun-if-env-changed=WS63_GATEWAY_CONFIG");
+    let chosen = std::env::var_os("WS63_GATEWAY_CONFIG").map(std::path::PathBuf::from);
+    if let Some(c) = &chosen {
+        println!("cargo:rerun-if-changed={}", c.display());
+    }
+    let path = match chosen {
+        Some(c) => c,
+        None if real.exists() => real,
+        None => example,
+    };
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!("cannot read the gateway configuration {}: {e}", path.display())
     });
@@ -45,24 +57,34 @@ fn embed_config() {
         }
     };
     let chip = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none");
-    for (key, set) in [
-        ("[mqtt] ca_file", !cfg.mqtt.ca_file.is_empty()),
-        ("[ota] ca_file", !cfg.ota.ca_file.is_empty()),
+    let out_dir = std::env::var("OUT_DIR").expect("run by cargo");
+    // The chip embeds the CA certificates the configuration names (the simulated board reads
+    // them at each boot): `$OUT_DIR/{mqtt,ota}-ca.pem`, empty when not set.
+    for (key, file, name) in [
+        ("[mqtt] ca_file", &cfg.mqtt.ca_file, "mqtt-ca.pem"),
+        ("[ota] ca_file", &cfg.ota.ca_file, "ota-ca.pem"),
     ] {
-        if chip && set {
-            eprintln!(
-                "error: {}: {key} is set, and the chip build has no TLS yet (the SDK's mbedTLS \
-                 functions have no stack estimate, so the stack budgets of the threads that \
-                 would call them cannot be established; see issue 11). Empty it for the chip \
-                 build.",
-                path.display()
-            );
-            std::process::exit(1);
+        let mut pem = Vec::new();
+        if chip && !file.is_empty() {
+            let at = path.parent().unwrap_or(Path::new(".")).join(file);
+            println!("cargo:rerun-if-changed={}", at.display());
+            pem = std::fs::read(&at).unwrap_or_else(|e| {
+                eprintln!("error: {}: {key} {}: {e}", path.display(), at.display());
+                std::process::exit(1);
+            });
+            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                eprintln!(
+                    "error: {}: {key} {}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it",
+                    path.display(),
+                    at.display()
+                );
+                std::process::exit(1);
+            }
         }
+        std::fs::write(Path::new(&out_dir).join(name), pem).expect("write the CA file");
     }
     // The firmware's version record is made from this (`ws63_rt::version`).
     println!("cargo:rustc-env=WS63_FW_VERSION={}", cfg.firmware.version);
-    let out_dir = std::env::var("OUT_DIR").expect("run by cargo");
     std::fs::write(Path::new(&out_dir).join("gateway.toml"), text).expect("write gateway.toml");
     println!(
         "cargo:rustc-env=WS63_CONFIG_FILE={}",

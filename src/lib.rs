@@ -169,14 +169,30 @@ pub fn start_gateway(
         .map(|_| ())
 }
 
-/// The CA certificates (PEM) the configuration's `ca_file`s name. The chip build has none
-/// (build.rs refuses a `ca_file` there); the simulated board reads the files at each boot.
+/// The CA certificates (PEM) the configuration's `ca_file`s name. The chip build embeds them
+/// (build.rs, [`TlsFiles::embedded`]); the simulated board reads the files at each boot.
 #[derive(Debug, Default)]
 pub struct TlsFiles {
     /// `[mqtt] ca_file`: MQTT over TLS.
     pub mqtt_ca: Option<alloc::vec::Vec<u8>>,
     /// `[ota] ca_file`: `https://` downloads (kept for the firmware's lifetime).
     pub ota_ca: Option<&'static [u8]>,
+}
+
+/// `[mqtt] ca_file` as the chip build embedded it (empty: not set).
+static MQTT_CA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mqtt-ca.pem"));
+/// `[ota] ca_file` as the chip build embedded it (empty: not set).
+static OTA_CA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ota-ca.pem"));
+
+impl TlsFiles {
+    /// The CA certificates built into the chip library from the configuration's `ca_file`s
+    /// (none in host builds, whose boards read the files themselves).
+    pub fn embedded() -> TlsFiles {
+        TlsFiles {
+            mqtt_ca: (!MQTT_CA.is_empty()).then(|| MQTT_CA.to_vec()),
+            ota_ca: (!OTA_CA.is_empty()).then_some(OTA_CA),
+        }
+    }
 }
 
 /// The application entry: called once by the SDK's `main()` before the scheduler starts. It
@@ -199,15 +215,14 @@ pub fn app_main() {
         ws63_target_tests::start(ws63_target_tests::Hooks {
             start_gateway: || {
                 if let Ok(cfg) = config() {
-                    let _ = start_gateway(cfg, version().into(), TlsFiles::default());
+                    let _ = start_gateway(cfg, version().into(), TlsFiles::embedded());
                 }
             },
             ota_running: ota::board::running,
         });
     }
     #[cfg(not(feature = "on-target-tests"))]
-    // The chip build has no `[mqtt] ca_file` (build.rs refuses one): plain MQTT.
-    if let Err(e) = start_gateway(cfg, version().into(), TlsFiles::default()) {
+    if let Err(e) = start_gateway(cfg, version().into(), TlsFiles::embedded()) {
         log::error!(target: "gateway", "cannot start the gateway thread: {e}");
     }
 }

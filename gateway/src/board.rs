@@ -91,8 +91,7 @@ impl Board {
     /// Connects to the broker over TLS 1.2, verified against the CA certificates `ca` (PEM).
     ///
     /// # Errors
-    /// Without the `tls` feature (the chip build, until TLS's stack budget on the chip is
-    /// established).
+    /// Without the `tls` feature (a build without TLS).
     pub fn with_mqtt_tls(mut self, ca: Vec<u8>) -> Result<Self, String> {
         if cfg!(feature = "tls") {
             self.mqtt_ca = Some(ca);

@@ -35,8 +35,10 @@ pub struct Config {
     pub interrupt: u32,
     /// The panic handler (a name pattern). A panic ends in it and never returns; it is
     /// counted once on top of the path that panicked, and a panic inside it (which would
-    /// recurse until the stack overflows, on any target) is not.
-    pub panic_handler: String,
+    /// recurse until the stack overflows, on any target) is not. None for code that cannot
+    /// panic (the SDK's, in `ws63-stack sdk-frames`).
+    #[serde(default)]
+    pub panic_handler: Option<String>,
     /// The firmware's threads.
     pub thread: Vec<Thread>,
     /// What indirect calls may reach.
@@ -45,7 +47,36 @@ pub struct Config {
     /// How deep recursions go.
     #[serde(default)]
     pub recursion: Vec<RecursionRule>,
+    /// Which of the firmware's functions SDK functions call back.
+    #[serde(default)]
+    pub callback: Vec<CallbackRule>,
 }
+
+/// The SDK functions named in `sdk` call back the firmware's address-taken functions whose
+/// names contain any of `callees` (the callbacks the firmware registered with them), with
+/// the SDK's frames of `name@callbacks` in `sdk-frames.txt` below them.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackRule {
+    /// SDK function names (exact).
+    pub sdk: Vec<String>,
+    /// Callee name patterns.
+    pub callees: Vec<String>,
+    /// Why (shown in the report).
+    pub why: String,
+}
+
+/// The key under which `sdk-frames.txt` keeps the SDK's frames below the firmware's callbacks
+/// when the SDK function `name` calls them: `name@callbacks`.
+pub fn callbacks_key(name: &str) -> String {
+    format!("{name}{CALLBACKS}")
+}
+
+const CALLBACKS: &str = "@callbacks";
+
+/// The name prefix of the call graph's stand-ins for an SDK function on its way to the
+/// firmware's callbacks (their frames are the SDK's).
+const SDK_STANDIN: &str = "(SDK) ";
 
 /// One thread.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -96,7 +127,9 @@ impl Config {
     }
 }
 
-/// The SDK functions' worst-case stack, by name (`sdk-frames.txt`: `name bytes` per line,
+/// The SDK functions' worst-case stack, by name (`sdk-frames.txt`: `name bytes` per line, or
+/// `name bytes callbacks N` for a function that calls the firmware back with `N` bytes of its
+/// own frames below the callback, kept as `name@callbacks`;
 /// `#` comments).
 ///
 /// # Errors
@@ -108,12 +141,18 @@ pub fn parse_sdk_frames(text: &str) -> Result<BTreeMap<String, u32>, String> {
         if line.is_empty() {
             continue;
         }
-        let mut it = line.split_whitespace();
-        let (Some(name), Some(bytes), None) = (it.next(), it.next(), it.next()) else {
-            return Err(format!("line {}: expected `name bytes`", n + 1));
-        };
-        let bytes = bytes.parse().map_err(|_| format!("line {}: {bytes} is no number", n + 1))?;
-        m.insert(name.to_string(), bytes);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let number = |w: &str| w.parse().map_err(|_| format!("line {}: {w} is no number", n + 1));
+        match words[..] {
+            [name, bytes] => {
+                m.insert(name.to_string(), number(bytes)?);
+            }
+            [name, bytes, "callbacks", at] => {
+                m.insert(name.to_string(), number(bytes)?);
+                m.insert(callbacks_key(name), number(at)?);
+            }
+            _ => return Err(format!("line {}: expected `name bytes [callbacks N]`", n + 1)),
+        }
     }
     Ok(m)
 }
@@ -159,6 +198,10 @@ pub enum Problem {
     UnboundedRecursion(Vec<String>),
     /// An SDK function with no estimate.
     UnknownSdkFunction(String),
+    /// An SDK function that calls the firmware back with no figure for the depth of its
+    /// callbacks (`name bytes callbacks N` in sdk-frames.txt), or one with such a figure that
+    /// no `[[callback]]` rule names (the callbacks would go uncounted).
+    UncountedCallbacks(String),
 }
 
 impl std::fmt::Display for Problem {
@@ -174,6 +217,11 @@ impl std::fmt::Display for Problem {
             Problem::UnknownSdkFunction(s) => {
                 write!(f, "the SDK function `{s}` has no estimate in sdk-frames.txt")
             }
+            Problem::UncountedCallbacks(s) => write!(
+                f,
+                "the SDK function `{s}` calls the firmware back: it needs both a [[callback]] \
+                 rule and `{s} BYTES callbacks N` in sdk-frames.txt"
+            ),
         }
     }
 }
@@ -189,6 +237,7 @@ pub fn analyse(
 ) -> Result<Vec<ThreadReport>, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut reports = Vec::new();
+    let p = &with_callbacks(p, cfg, sdk, &mut problems);
     for t in &cfg.thread {
         match analyse_thread(p, cfg, sdk, t) {
             Ok(r) => reports.push(r),
@@ -204,11 +253,58 @@ pub fn analyse(
     }
 }
 
-/// The call graph as seen from one thread: every function's callees, indirect calls
+/// The program with a stand-in for each SDK function that calls the firmware back: a
+/// function of the SDK's frames below the callbacks that calls them, called wherever the SDK
+/// function is.
+fn with_callbacks(
+    p: &Program,
+    cfg: &Config,
+    sdk: &BTreeMap<String, u32>,
+    problems: &mut Vec<Problem>,
+) -> Program {
+    let mut out = p.clone();
+    let called: BTreeSet<&String> = p.functions.iter().flat_map(|f| f.external.iter()).collect();
+    for name in &called {
+        let rule = cfg.callback.iter().find(|r| r.sdk.contains(name));
+        let at = sdk.get(&callbacks_key(name));
+        let (rule, at) = match (rule, at) {
+            (None, None) => continue,
+            (Some(r), Some(at)) => (r, *at),
+            _ => {
+                problems.push(Problem::UncountedCallbacks((*name).clone()));
+                continue;
+            }
+        };
+        let callees = p
+            .address_taken
+            .iter()
+            .copied()
+            .filter(|j| rule.callees.iter().any(|c| p.functions[*j].demangled.contains(c)))
+            .collect();
+        let standin = out.functions.len();
+        out.functions.push(Function {
+            name: format!("{SDK_STANDIN}{name} to the firmware's callbacks"),
+            demangled: format!("{SDK_STANDIN}{name} to the firmware's callbacks"),
+            frame: at,
+            exact_frame: true,
+            calls: callees,
+            external: BTreeSet::new(),
+            indirect_calls: 0,
+        });
+        for f in &mut out.functions[..standin] {
+            if f.external.contains(*name) {
+                f.calls.insert(standin);
+            }
+        }
+    }
+    out
+}
+
 /// A function's worst case: (stack bytes, the path to it as (function, frame) pairs, the
 /// bytes of it spent in the SDK's frames).
 type Worst = (u32, Vec<(String, u32)>, u32);
 
+/// The call graph as seen from one thread: every function's callees, indirect calls
 /// resolved.
 fn edges(
     p: &Program,
@@ -224,7 +320,7 @@ fn edges(
         if f.indirect_calls == 0 {
             continue;
         }
-        if i == entry {
+        if i == entry && !t.runs.is_empty() {
             let runs: BTreeSet<usize> =
                 (0..p.functions.len()).filter(|j| matches(*j, &t.runs)).collect();
             if runs.is_empty() {
@@ -251,17 +347,23 @@ fn analyse_thread(
     t: &Thread,
 ) -> Result<ThreadReport, Vec<Problem>> {
     let mut problems = Vec::new();
-    let entries = p.find(&t.entry);
+    let mut entries = p.find(&t.entry);
+    // A C name is also part of longer ones (mbedtls_ssl_write, mbedtls_ssl_write_record): the
+    // function of exactly that name, if there is one.
+    if entries.len() > 1 && entries.iter().any(|i| p.functions[*i].name == t.entry) {
+        entries.retain(|i| p.functions[*i].name == t.entry);
+    }
     let [entry] = entries[..] else {
         return Err(vec![Problem::NoFunction(t.entry.clone())]);
     };
     let mut graph = edges(p, cfg, t, entry, &mut problems);
     // The panic handler: a leaf of the graph, whose own cost (with its own panics cut) is
     // charged to each function that calls it.
-    let handler = match &p.find(&cfg.panic_handler)[..] {
-        [h] => Some(*h),
-        _ => {
-            problems.push(Problem::NoFunction(cfg.panic_handler.clone()));
+    let handler = match cfg.panic_handler.as_ref().map(|h| (h, p.find(h))) {
+        None => None,
+        Some((_, found)) if found.len() == 1 => Some(found[0]),
+        Some((h, _)) => {
+            problems.push(Problem::NoFunction(h.clone()));
             None
         }
     };
@@ -362,6 +464,10 @@ fn analyse_thread(
         }
         let (round, round_path) = heaviest_simple_path(p, &graph, &members, c);
         let cost = round * rounds[k] + exit.0;
+        let standin = match c[..] {
+            [f] if p.functions[f].name.starts_with(SDK_STANDIN) => p.functions[f].frame,
+            _ => 0,
+        };
         let mut path = round_path.clone();
         if rounds[k] > 1 {
             let more = round * (rounds[k] - 1);
@@ -374,7 +480,7 @@ fn analyse_thread(
         }
         path.extend(exit.1);
         for f in c {
-            best.insert(*f, (cost, path.clone(), exit.2));
+            best.insert(*f, (cost, path.clone(), exit.2 + standin));
         }
     }
     let (total, path, sdk_part) = best[&entry].clone();
@@ -644,11 +750,68 @@ mod tests {
     }
 
     #[test]
+    fn sdk_functions_that_call_the_firmware_back_count_the_callbacks_on_top() {
+        // entry -(indirect)-> job -> ssl_read (SDK: 1000 deep, 300 below its callbacks);
+        // bio (address-taken, the callback) -> recv (SDK: 900).
+        let mut p = Program {
+            functions: vec![
+                f("entry", 10, &[], 1),
+                f("job", 20, &[], 0),
+                f("bio", 40, &[], 0),
+                f("panic", 8, &[], 0),
+            ],
+            ..Default::default()
+        };
+        p.functions[1].external.insert("ssl_read".into());
+        p.functions[2].external.insert("recv".into());
+        p.address_taken.extend([1, 2]);
+        let rule = "[[callback]]\nsdk = [\"ssl_read\"]\ncallees = [\"bio\"]\nwhy = \"t\"\n";
+        let sdk = parse_sdk_frames("ssl_read 1000 callbacks 300\nrecv 900\n").unwrap();
+        let r = analyse(&p, &cfg(rule), &sdk).unwrap();
+        assert_eq!((r[0].ours, r[0].sdk), (10 + 20 + 40, 300 + 900), "{:?}", r[0].path);
+        // The SDK's own path is deeper than its callbacks': the callbacks change nothing.
+        let sdk = parse_sdk_frames("ssl_read 3000 callbacks 300\nrecv 900\n").unwrap();
+        let r = analyse(&p, &cfg(rule), &sdk).unwrap();
+        assert_eq!((r[0].ours, r[0].sdk), (10 + 20, 3000));
+        // A figure without a rule, or a rule without a figure: the callbacks would go
+        // uncounted.
+        let sdk = parse_sdk_frames("ssl_read 1000 callbacks 300\nrecv 900\n").unwrap();
+        let e = analyse(&p, &cfg(""), &sdk).unwrap_err();
+        assert_eq!(e, vec![Problem::UncountedCallbacks("ssl_read".into())]);
+        let sdk = parse_sdk_frames("ssl_read 1000\nrecv 900\n").unwrap();
+        let e = analyse(&p, &cfg(rule), &sdk).unwrap_err();
+        assert_eq!(e, vec![Problem::UncountedCallbacks("ssl_read".into())]);
+    }
+
+    #[test]
+    fn an_entry_without_runs_is_an_sdk_function_whose_calls_follow_the_rules() {
+        // `sdk-frames`: ssl_write's own indirect call goes by the rules; a C name that is part
+        // of a longer one (ssl_write_record) still picks its own function.
+        let p = Program {
+            functions: vec![f("ssl_write", 10, &[1], 1), f("ssl_write_record", 20, &[], 0)],
+            address_taken: [1].into(),
+        };
+        let c = Config::parse(
+            "margin = 0.0\ncontext_switch = 0\ninterrupt = 0\n[[thread]]\nname = \"ssl_write\"\n\
+             stack = 0\nentry = \"ssl_write\"\nruns = []\n[[indirect]]\ncaller = \"ssl_\"\n\
+             callees = [\"record\"]\nwhy = \"t\"\n",
+        )
+        .unwrap();
+        let r = analyse(&p, &c, &BTreeMap::new()).unwrap();
+        assert_eq!(r[0].total(), 30);
+        assert_eq!(r[0].path[0], ("ssl_write".to_string(), 10));
+    }
+
+    #[test]
     fn sdk_frames_file() {
         let m = parse_sdk_frames("# c\nprintf 900\n\nsend 420 # lwip\n").unwrap();
         assert_eq!(m["printf"], 900);
         assert_eq!(m["send"], 420);
         assert!(parse_sdk_frames("printf\n").is_err());
         assert!(parse_sdk_frames("printf x\n").is_err());
+        let m = parse_sdk_frames("ssl_read 3696 callbacks 688\n").unwrap();
+        assert_eq!((m["ssl_read"], m[&callbacks_key("ssl_read")]), (3696, 688));
+        assert!(parse_sdk_frames("ssl_read 3696 callbacks\n").is_err());
+        assert!(parse_sdk_frames("ssl_read 3696 calls 5\n").is_err());
     }
 }

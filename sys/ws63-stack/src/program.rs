@@ -39,7 +39,7 @@ pub struct Function {
 }
 
 /// The whole library.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Program {
     /// Every function.
     pub functions: Vec<Function>,
@@ -62,18 +62,30 @@ impl Program {
     /// # Errors
     /// When the bytes are neither, or an object cannot be parsed.
     pub fn read(bytes: &[u8]) -> Result<Program, String> {
+        Program::read_all(&[bytes])
+    }
+
+    /// Reads several libraries (or objects) as one program, as a link would join them: a
+    /// call one of them leaves undefined reaches the function another defines.
+    ///
+    /// # Errors
+    /// When some bytes are neither a library nor an object, or an object cannot be parsed.
+    pub fn read_all(libraries: &[&[u8]]) -> Result<Program, String> {
         let mut members = Vec::new();
-        if let Ok(ar) = ArchiveFile::parse(bytes) {
-            for m in ar.members() {
-                let m = m.map_err(|e| e.to_string())?;
-                let data = m.data(bytes).map_err(|e| e.to_string())?;
-                let name = String::from_utf8_lossy(m.name()).into_owned();
-                if data.starts_with(b"\x7fELF") {
-                    members.push((name, data));
+        for bytes in libraries {
+            let bytes: &[u8] = bytes;
+            if let Ok(ar) = ArchiveFile::parse(bytes) {
+                for m in ar.members() {
+                    let m = m.map_err(|e| e.to_string())?;
+                    let data = m.data(bytes).map_err(|e| e.to_string())?;
+                    let name = String::from_utf8_lossy(m.name()).into_owned();
+                    if data.starts_with(b"\x7fELF") {
+                        members.push((name, data));
+                    }
                 }
+            } else {
+                members.push(("object".into(), bytes));
             }
-        } else {
-            members.push(("object".into(), bytes));
         }
         let objects: Vec<(String, object::File<'_>)> = members
             .into_iter()
