@@ -21,7 +21,14 @@
 #     mbedtls_platform_hardware_config.h) #undefs MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED and
 #     _ECDHE_ECDSA_ENABLED unless CONFIG_SUPPORT_HILINK, which leaves no key exchange Huawei
 #     Cloud IoTDA (or most TLS servers) offer; those two lines become comments (DHE-RSA stays
-#     off). The rest of the SDK keeps using the same library, now with two more suites.
+#     off). The rest of the SDK keeps using the same library, now with two more suites;
+#  5. limits the records the SDK's mbedTLS sends to 4 KiB of content
+#     (MBEDTLS_SSL_OUT_CONTENT_LEN 4096, in the same hardware configuration): each TLS session's
+#     send buffer takes 4.4 KB of the heap instead of 16.7 KB, which lets the gateway's MQTT
+#     over TLS and an https:// download be open at once. What a session receives is not
+#     changed (16 KiB records: the server decides those). mbedtls_ssl_write then takes at most
+#     4096 bytes a call, as its API allows; other SDK code that writes more in one call must
+#     loop on the count it returns, as the API requires.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sdk=${1:?usage: sdk/install.sh SDK_ROOT [LIBRARY]}
@@ -78,4 +85,21 @@ for kex in ECDHE_RSA ECDHE_ECDSA; do
         exit 1
     fi
 done
+out_mark="/* ws63_bms_gateway (sdk/install.sh): records sent of at most 4 KiB of content */"
+if ! grep -qxF "$out_mark" "$hwconf"; then
+    end="#endif /* MBEDTLS_PLATFORM_USER_CONFIG_H */"
+    [ "$(grep -cxF "$end" "$hwconf")" = 1 ] || {
+        echo "error: $hwconf does not end with '$end' as this script knows it: check it by hand" >&2
+        exit 1
+    }
+    python3 - "$hwconf" "$out_mark" "$end" <<'PY'
+import sys
+path, mark, end = sys.argv[1:]
+text = open(path).read()
+block = f"{mark}\n#undef MBEDTLS_SSL_OUT_CONTENT_LEN\n#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096\n\n"
+at = text.rindex(end)
+open(path, "w").write(text[:at] + block + text[at:])
+PY
+    echo "set MBEDTLS_SSL_OUT_CONTENT_LEN 4096 in $hwconf"
+fi
 echo "next: cd $sdk/src && python3 build.py -c ws63-liteos-app"
