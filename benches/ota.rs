@@ -144,6 +144,50 @@ fn main() {
     chip_timing(max_image);
     latency();
     tls_sessions();
+    tls_ota(max_image);
+}
+
+/// The whole firmware's peak heap over a maximum-size OTA downloaded over `https://` while the
+/// gateway's MQTT session runs over TLS (two sessions at once), on `ws63-sim run` with the
+/// firmware's heap share: the boot's high-water mark the simulator prints at the reboot.
+fn tls_ota(image: usize) {
+    use common::tls::{Ca, TlsFront};
+    let mut cloud = Cloud::start();
+    let ca = Ca::new("bench CA");
+    let mqtts = TlsFront::start(ca.server("localhost"), cloud.port);
+    let srv = FirmwareServer::start(package::build_app("2.0.0", image), Faults::default());
+    let https = TlsFront::start(ca.server("localhost"), srv.port);
+    let ca_file = ca.file("bench-tls-ota");
+    let log = std::env::temp_dir().join(format!("bench-tls-ota-{}.log", std::process::id()));
+    let ca_arg = ca_file.to_str().unwrap();
+    let board = Board::start_logged(
+        &format!("mqtts://localhost:{}", mqtts.port),
+        &format!("https://localhost:{}/pkg/{{version}}", https.port),
+        "bench-tls-ota",
+        &["--ca-file", ca_arg, "--ota-ca-file", ca_arg],
+        &log,
+    );
+    cloud.until(30, |_, v| common::version_report(v) == Some("1.0.0"));
+    cloud.command("h1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
+    assert!(cloud.response("h1", 10).contains("ota_started"));
+    cloud.until(120, |_, v| common::version_report(v) == Some("2.0.0"));
+    drop(board);
+    let text = std::fs::read_to_string(&log).unwrap();
+    // The first boot's line: the one that ran the OTA.
+    let peak = text
+        .lines()
+        .find_map(|l| l.strip_prefix("[ws63-sim] reboot (heap: peak ")?.split(' ').next())
+        .unwrap_or_else(|| panic!("no reboot line in {}", log.display()));
+    println!();
+    println!("| whole firmware, {image}-byte image over https:// with MQTT over TLS | bytes |");
+    println!("|---|---|");
+    println!("| peak heap of the boot that ran the OTA | {peak} |");
+    println!(
+        "| the firmware's heap share on the simulated board | {} |",
+        ws63_sim::heap::FIRMWARE_HEAP
+    );
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(ca_file);
 }
 
 /// A maximum-size OTA with the simulated flash taking a W25Q16's time (erase and program, with

@@ -1,6 +1,6 @@
 //! TLS end to end on the simulated board, through TLS fronts (rustls, certificates made by
 //! the test): MQTT over TLS (`ws63-sim run --broker mqtts://... --ca-file CA.pem`) carries a
-//! whole OTA; a broker certified by a stranger is never logged in to; an `https://` download
+//! whole OTA, also with the download over `https://` at the same time (one CA file); a broker certified by a stranger is never logged in to; an `https://` download
 //! (`--ota-ca-file`) is cut and resumed with `Range` over new TLS sessions and installed; an
 //! `https://` server certified by a stranger fails the OTA with the reason, before a byte of
 //! HTTP, and the old firmware runs on.
@@ -72,6 +72,47 @@ fn a_whole_ota_runs_over_a_verified_mqtt_tls_session() {
     assert_eq!(version_report(&v), Some("2.0.0"));
     assert_eq!(front.established.load(Ordering::SeqCst), 2);
     assert_eq!(front.failed.load(Ordering::SeqCst), 0);
+    let _ = std::fs::remove_file(ca_file);
+}
+
+#[test]
+fn a_whole_ota_over_mqtts_downloads_over_https_with_one_ca_file() {
+    // The issue's command line: `--broker mqtts://... --ca-file CA.pem --ota-url https://...`,
+    // one CA for both; two TLS sessions open at once (MQTT and the download) in the board's
+    // heap share, with the chip's record buffers.
+    let mut cloud = Cloud::start();
+    let ca = Ca::new("test CA");
+    let mqtts = TlsFront::start(ca.server("localhost"), cloud.port);
+    let srv = FirmwareServer::start(fixture::default_pkg("2.0.0", 300_000), Faults::default());
+    let https = TlsFront::start(ca.server("localhost"), srv.port);
+    let ca_file = ca.file("both");
+    let ca_arg = ca_file.to_str().unwrap();
+    let _board = Board::start_at(
+        &format!("mqtts://localhost:{}", mqtts.port),
+        &format!("https://localhost:{}/pkg/{{version}}", https.port),
+        "mqtts-https",
+        &["--ca-file", ca_arg, "--ota-ca-file", ca_arg],
+    );
+    let (_, v) = cloud.until(30, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("1.0.0"));
+    cloud.command("b1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
+    assert_eq!(
+        cloud.response("b1", 10),
+        r#"{"result_code":0,"response_name":"ota_upgrade","paras":{"result":"ota_started"}}"#
+    );
+    let end = ota_end(&mut cloud);
+    assert_eq!(
+        (end["result_code"].as_u64(), end["progress"].as_u64()),
+        (Some(0), Some(100)),
+        "{end}"
+    );
+    let (_, v) = cloud.until(60, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("2.0.0"));
+    // One MQTT session per boot (no reboot in between: the heap held out), one download.
+    assert_eq!(mqtts.established.load(Ordering::SeqCst), 2);
+    assert_eq!(https.established.load(Ordering::SeqCst), 1);
+    assert_eq!(srv.hits().len(), 1, "one request, never resumed");
+    assert_eq!(mqtts.failed.load(Ordering::SeqCst) + https.failed.load(Ordering::SeqCst), 0);
     let _ = std::fs::remove_file(ca_file);
 }
 

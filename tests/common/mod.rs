@@ -138,6 +138,23 @@ impl Board {
 
     /// A board whose `--broker` is `broker` (`HOST:PORT`, `mqtts://HOST:PORT`, ...).
     pub fn start_at(broker: &str, ota_url: &str, name: &str, extra: &[&str]) -> Board {
+        let log =
+            if std::env::var_os("E2E_LOG").is_some() { Stdio::inherit() } else { Stdio::null() };
+        Board::spawn(broker, ota_url, name, extra, log)
+    }
+
+    /// [`Board::start_at`] with the simulator's log (stderr) written to `log`.
+    pub fn start_logged(
+        broker: &str,
+        ota_url: &str,
+        name: &str,
+        extra: &[&str],
+        log: &std::path::Path,
+    ) -> Board {
+        Board::spawn(broker, ota_url, name, extra, std::fs::File::create(log).unwrap().into())
+    }
+
+    fn spawn(broker: &str, ota_url: &str, name: &str, extra: &[&str], log: Stdio) -> Board {
         let flash = std::env::temp_dir().join(format!("e2e-{name}-{}.flash", std::process::id()));
         let _ = std::fs::remove_file(&flash);
         let child = Command::new(env!("CARGO_BIN_EXE_ws63-sim"))
@@ -147,11 +164,7 @@ impl Board {
             .args(["--root-key", root_key_file().to_str().unwrap()])
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(if std::env::var_os("E2E_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stderr(log)
             .spawn()
             .unwrap();
         Board(child, flash)

@@ -31,7 +31,9 @@ pub(crate) fn reboot() -> ! {
     match action {
         Some(a) => a(),
         None => {
-            eprintln!("[ws63-sim] reboot");
+            // The boot's heap high-water mark, as LiteOS's pool counts it (with node headers).
+            let limit = crate::heap::limit().map_or("no limit".into(), |l| format!("{l} bytes"));
+            eprintln!("[ws63-sim] reboot (heap: peak {} bytes of {limit})", crate::heap::peak());
             std::process::exit(EXIT_REBOOT)
         }
     }

@@ -147,10 +147,25 @@ const PAD: usize = 32;
 /// Allocates `size` bytes aligned to `align` (a power of two, at least 4), charged as LiteOS
 /// would; NULL when refused.
 fn alloc(size: usize, align: usize, zeroed: bool) -> *mut c_void {
+    alloc_charging(size, align, zeroed, charge_of(size, align))
+}
+
+/// `calloc` of `n * size` bytes whose block the chip's heap would size as `chip_size` (a
+/// structure whose size differs between the chip's build of a library and the host's): the
+/// board's heap is charged for the chip's block, now and when it is freed.
+pub(crate) fn calloc_as(n: usize, size: usize, chip_size: usize) -> *mut c_void {
+    match n.checked_mul(size).filter(|t| *t <= u32::MAX as usize) {
+        Some(total) if n != 0 && size != 0 && chip_size != 0 => {
+            alloc_charging(total, 4, true, charge_of(chip_size, 4))
+        }
+        _ => std::ptr::null_mut(),
+    }
+}
+
+fn alloc_charging(size: usize, align: usize, zeroed: bool, charged: usize) -> *mut c_void {
     if size == 0 || size >= TOO_LARGE {
         return std::ptr::null_mut();
     }
-    let charged = charge_of(size, align);
     if !charge(charged) {
         return std::ptr::null_mut();
     }

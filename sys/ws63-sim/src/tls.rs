@@ -32,13 +32,15 @@
 //!   freeing storage that holds anything but zeros and was never initialised aborts;
 //! - `mbedtls_entropy_func` gives at most 64 bytes a call (the SHA-512 accumulator's block).
 //!
-//! **Heap.** mbedTLS's own allocations (record buffers, 16 KiB each way, the handshake's
-//! state, the parsed certificates) come from the board's heap ([`crate::heap`]) as they come
-//! from LiteOS's pool on the chip, so they count against the firmware's share and fail when
-//! it is exhausted (`MBEDTLS_ERR_SSL_ALLOC_FAILED`). Where the chip's structures are larger
-//! than the host's, the difference is charged too: each record buffer is 16,717 bytes on the
-//! chip (16,429 here) and the handshake's state 2,384 (872 here). Not modelled: the pool's
-//! fragmentation (each session needs two contiguous 16.7 KB blocks on the chip).
+//! **Heap.** mbedTLS's own allocations (record buffers, the handshake's state, the parsed
+//! certificates) come from the board's heap ([`crate::heap`]) as they come from LiteOS's pool
+//! on the chip, so they count against the firmware's share and fail when it is exhausted
+//! (`MBEDTLS_ERR_SSL_ALLOC_FAILED`). Where the chip's structures differ from the host's, the
+//! chip's are charged: the record buffers at the chip's sizes, 16,717 bytes for what it
+//! receives and 4,429 for what it sends (`sdk/install.sh` step 5 limits the records it sends
+//! to 4 KiB of content; the host's are 16,429 each), and the handshake's state 2,384 bytes
+//! (872 here). `mbedtls_ssl_write` takes at most 4 KiB a call, as the chip's does. Not
+//! modelled: the pool's fragmentation (each session needs a contiguous 16.7 KB block).
 //!
 //! **Not modelled:** the time the chip's hardware takes for the handshake's point
 //! multiplications and signature checks (tens to hundreds of milliseconds on the chip).
@@ -73,9 +75,17 @@ fn chip_size(kind: Kind) -> usize {
     }
 }
 
-/// What the chip's record buffers and handshake state take beyond the host's (see the module
-/// documentation): charged for a set-up context's life, and during its handshake.
-const CHIP_EXTRA_BUFFERS: usize = 2 * (16_717 - 16_429);
+/// The most content a record the chip sends holds (`MBEDTLS_SSL_OUT_CONTENT_LEN`, set by
+/// `sdk/install.sh` step 5): `mbedtls_ssl_write` takes at most this much a call.
+pub const CHIP_OUT_CONTENT_LEN: usize = 4096;
+/// The chip's record buffers: 16 KiB of content received, 4 KiB sent, each with 333 bytes of
+/// header and cipher overhead (16,717 bytes: the SDK's `mbedtls_ssl_setup` allocation).
+const CHIP_IN_BUFFER: usize = 16_717;
+const CHIP_OUT_BUFFER: usize = CHIP_OUT_CONTENT_LEN + (CHIP_IN_BUFFER - 16_384);
+/// The host's record buffers hold 16 KiB of content each way: an allocation this large in
+/// `mbedtls_ssl_setup` is one of them.
+const HOST_CONTENT_LEN: usize = 16_384;
+/// What the chip's handshake state takes beyond the host's: charged during a handshake.
 const CHIP_EXTRA_HANDSHAKE: usize = 2_384 - 872;
 
 /// One host context behind a storage address.
@@ -122,7 +132,25 @@ fn host_setup() {
 }
 
 unsafe extern "C" fn sim_calloc(n: usize, size: usize) -> *mut c_void {
-    crate::heap::calloc(n, size)
+    // `mbedtls_ssl_setup` allocates its record buffers first the one it receives into, then
+    // the one it sends from: charged at the chip's sizes.
+    let buffer = SETUP_BUFFERS.with(|b| match b.get() {
+        Some(k) if n.saturating_mul(size) >= HOST_CONTENT_LEN => {
+            b.set(Some(k + 1));
+            Some(k)
+        }
+        _ => None,
+    });
+    match buffer {
+        Some(0) => crate::heap::calloc_as(n, size, CHIP_IN_BUFFER),
+        Some(1) => crate::heap::calloc_as(n, size, CHIP_OUT_BUFFER),
+        _ => crate::heap::calloc(n, size),
+    }
+}
+
+thread_local! {
+    /// In `mbedtls_ssl_setup` on this thread: how many record buffers it has allocated.
+    static SETUP_BUFFERS: std::cell::Cell<Option<u8>> = const { std::cell::Cell::new(None) };
 }
 
 unsafe extern "C" fn sim_free(p: *mut c_void) {
@@ -566,19 +594,19 @@ pub extern "C" fn ssl_setup(
         );
         return chip::MBEDTLS_ERR_SSL_BAD_CONFIG;
     }
-    if !crate::heap::charge(CHIP_EXTRA_BUFFERS) {
-        return chip::MBEDTLS_ERR_SSL_ALLOC_FAILED;
-    }
+    SETUP_BUFFERS.with(|b| b.set(Some(0)));
     // SAFETY: live host contexts; the configuration outlives the context (caller's duty).
     let rc = unsafe { host::mbedtls_ssl_setup(h, hc) };
+    let buffers = SETUP_BUFFERS.with(|b| b.replace(None));
     if rc != 0 {
-        crate::heap::uncharge(CHIP_EXTRA_BUFFERS);
         return rc;
+    }
+    if buffers != Some(2) {
+        die(&format!("mbedtls_ssl_setup allocated {buffers:?} record buffers, not 2"));
     }
     with_contexts(|m| {
         if let Some(e) = m.get_mut(&(s as usize)) {
             e.conf = c as usize;
-            e.charged += CHIP_EXTRA_BUFFERS;
         }
     });
     0
@@ -799,7 +827,10 @@ pub extern "C" fn ssl_write(
 ) -> c_int {
     let h = ssl(s, "mbedtls_ssl_write");
     crate::rtos::gate();
-    // SAFETY: a live host context and the caller's buffer of `len` bytes.
+    // The chip's records carry at most CHIP_OUT_CONTENT_LEN bytes: 3.1.0 writes one record a
+    // call and returns what it took.
+    let len = len.min(CHIP_OUT_CONTENT_LEN);
+    // SAFETY: a live host context and the caller's buffer of `len` bytes (fewer than given).
     unsafe { host::mbedtls_ssl_write(h, buf, len) }
 }
 
@@ -965,6 +996,45 @@ mod tests {
         assert_eq!(setup_with(Some(&X25519)), MBEDTLS_ERR_SSL_BAD_CONFIG);
         assert_eq!(setup_with(Some(&P384)), MBEDTLS_ERR_SSL_BAD_CONFIG);
         assert_eq!(setup_with(None), MBEDTLS_ERR_SSL_BAD_CONFIG, "the chip's default list");
+    }
+
+    #[test]
+    fn record_buffers_are_charged_at_the_chips_sizes() {
+        static P256: [u8; 2] = [chip::MBEDTLS_ECP_DP_SECP256R1, chip::MBEDTLS_ECP_DP_NONE];
+        let mut conf_storage = [0u64; 32];
+        let mut ssl_storage = [0u64; 48];
+        let c = conf_storage.as_mut_ptr().cast::<chip::mbedtls_ssl_config>();
+        let s = ssl_storage.as_mut_ptr().cast::<chip::mbedtls_ssl_context>();
+        unsafe extern "C" fn rng(_: *mut c_void, out: *mut u8, len: usize) -> c_int {
+            // SAFETY: mbedTLS's buffer of `len` bytes.
+            fill_random(unsafe { std::slice::from_raw_parts_mut(out, len) });
+            0
+        }
+        ssl_config_init(c);
+        assert_eq!(ssl_config_defaults(c, 0, 0, 0), 0);
+        ssl_conf_rng(c, Some(rng), std::ptr::null_mut());
+        ssl_conf_curves(c, P256.as_ptr());
+        let once = || {
+            crate::measure::heap_kept(|| {
+                crate::measure::heap_peak(|| {
+                    ssl_init(s);
+                    let rc = ssl_setup(s, c);
+                    ssl_free(s);
+                    rc
+                })
+            })
+        };
+        // The first setup leaves what the host's library keeps for good.
+        once();
+        let ((rc, peak), kept) = once();
+        ssl_config_free(c);
+        assert_eq!(rc, 0);
+        let chip = crate::heap::charge_of(CHIP_IN_BUFFER, 4) + crate::heap::charge_of(4_429, 4);
+        let host = crate::heap::charge_of(CHIP_IN_BUFFER, 4) + crate::heap::charge_of(16_429, 4);
+        // The chip's two buffers and the handshake's first state; a send buffer of the host's
+        // size would take the peak past two 16 KiB buffers.
+        assert!(peak >= chip && peak < host, "{peak} bytes: chip {chip}, host {host}");
+        assert_eq!(kept, 0, "the buffers' charge returns at the free");
     }
 
     #[test]
