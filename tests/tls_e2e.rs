@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::fixture::{self, Faults, FirmwareServer};
-use common::tls::{Ca, TlsFront};
+use common::tls::{Ca, Mosquitto, TlsFront};
 use common::{event_type, version_report, Board, Cloud};
 
 /// A board whose OTA URL is on `https` (a TLS front), trusting `ca_file`, running 1.0.0 and
@@ -113,6 +113,50 @@ fn a_whole_ota_over_mqtts_downloads_over_https_with_one_ca_file() {
     assert_eq!(https.established.load(Ordering::SeqCst), 1);
     assert_eq!(srv.hits().len(), 1, "one request, never resumed");
     assert_eq!(mqtts.failed.load(Ordering::SeqCst) + https.failed.load(Ordering::SeqCst), 0);
+    let _ = std::fs::remove_file(ca_file);
+}
+
+#[test]
+fn a_whole_ota_through_mosquittos_tls_listener_with_the_download_over_https() {
+    // The same over mosquitto's own TLS listener (OpenSSL on the server side), bridged to the
+    // test's broker; the download from an HTTPS server; one CA file for both.
+    let mut cloud = Cloud::start();
+    let ca = Ca::new("test CA");
+    let Some(broker) = Mosquitto::start(&ca, cloud.port, common::ROOT, "ota") else {
+        return;
+    };
+    // The bridge announces itself on the cloud's side once it is connected.
+    cloud.until(10, |_, v| v == 1);
+    let srv = FirmwareServer::start(fixture::default_pkg("2.0.0", 300_000), Faults::default());
+    let https = TlsFront::start(ca.server("localhost"), srv.port);
+    let ca_file = ca.file("mosquitto");
+    let ca_arg = ca_file.to_str().unwrap();
+    let _board = Board::start_at(
+        &format!("mqtts://localhost:{}", broker.port),
+        &format!("https://localhost:{}/pkg/{{version}}", https.port),
+        "mosquitto-https",
+        &["--ca-file", ca_arg, "--ota-ca-file", ca_arg],
+    );
+    let (_, v) = cloud.until(30, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("1.0.0"), "{}", broker.log());
+    cloud.command("q1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
+    assert_eq!(
+        cloud.response("q1", 10),
+        r#"{"result_code":0,"response_name":"ota_upgrade","paras":{"result":"ota_started"}}"#
+    );
+    let end = ota_end(&mut cloud);
+    assert_eq!(
+        (end["result_code"].as_u64(), end["progress"].as_u64()),
+        (Some(0), Some(100)),
+        "{end}"
+    );
+    let (_, v) = cloud.until(60, |_, v| version_report(v).is_some());
+    assert_eq!(version_report(&v), Some("2.0.0"));
+    // mosquitto saw the board connect twice (one TLS session per boot), no failed handshake.
+    let log = broker.log();
+    assert_eq!(log.matches("New client connected from 127.0.0.1").count(), 2, "{log}");
+    assert!(!log.contains("OpenSSL Error"), "{log}");
+    assert_eq!(https.established.load(Ordering::SeqCst), 1);
     let _ = std::fs::remove_file(ca_file);
 }
 

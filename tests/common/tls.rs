@@ -38,6 +38,15 @@ impl Ca {
         path
     }
 
+    /// A server certificate for `host` and its key, in PEM (as OpenSSL-based servers take
+    /// them).
+    pub fn server_pem(&self, host: &str) -> (String, String) {
+        let key = KeyPair::generate().unwrap();
+        let p = CertificateParams::new(vec![host.to_string()]).unwrap();
+        let cert = p.signed_by(&key, &self.cert, &self.key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
     /// A server certificate for `host` and its key.
     pub fn server(&self, host: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
         let key = KeyPair::generate().unwrap();
@@ -126,5 +135,73 @@ fn relay(
             Err(e) if quiet(&e) => {}
             Err(_) => return,
         }
+    }
+}
+
+/// mosquitto with a TLS listener on 127.0.0.1 (a certificate for `localhost` from the test's
+/// CA), bridged to the test's broker (the cloud) for the device's topics: commands and
+/// downward events in, upward events and responses out (disjoint, so nothing loops).
+pub struct Mosquitto {
+    pub port: u16,
+    child: std::process::Child,
+    dir: PathBuf,
+}
+
+impl Mosquitto {
+    /// `None` when this machine has no mosquitto (CI installs it: there that is an error).
+    pub fn start(ca: &Ca, cloud_port: u16, root: &str, name: &str) -> Option<Mosquitto> {
+        let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let Some(bin) = bin else {
+            assert!(std::env::var_os("CI").is_none(), "CI must have mosquitto (apt: mosquitto)");
+            eprintln!("skipped: no mosquitto on this machine (apt install mosquitto)");
+            return None;
+        };
+        let dir = std::env::temp_dir().join(format!("mosquitto-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = ca.server_pem("localhost");
+        std::fs::write(dir.join("server.pem"), cert).unwrap();
+        std::fs::write(dir.join("server.key"), key).unwrap();
+        let port = super::free_port();
+        let conf = format!(
+            "per_listener_settings false\nallow_anonymous true\nuser root\npersistence false\n\
+             listener {port} 127.0.0.1\ncertfile {d}/server.pem\nkeyfile {d}/server.key\n\
+             connection cloud\naddress 127.0.0.1:{cloud_port}\nbridge_protocol_version mqttv311\n\
+             try_private false\ncleansession true\nrestart_timeout 1\nnotifications true\n\
+             notification_topic {root}/events/up\n\
+             topic {root}/commands/+ in 0\ntopic {root}/events/down in 0\n\
+             topic {root}/events/up out 0\ntopic {root}/commands/response/# out 0\n",
+            d = dir.display()
+        );
+        std::fs::write(dir.join("mosquitto.conf"), conf).unwrap();
+        let log = std::fs::File::create(dir.join("mosquitto.log")).unwrap();
+        let child = std::process::Command::new(bin)
+            .arg("-c")
+            .arg(dir.join("mosquitto.conf"))
+            .arg("-v")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let t = std::time::Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(t.elapsed() < Duration::from_secs(10), "mosquitto did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Mosquitto { port, child, dir })
+    }
+
+    /// What mosquitto logged (verbose).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("mosquitto.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -77,6 +77,8 @@ fn dns(name: &str) -> Vec<SanType> {
 struct ServerOpts {
     groups: Vec<&'static dyn rustls::crypto::SupportedKxGroup>,
     versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    /// The cipher suites it offers (empty: ring's defaults).
+    suites: Vec<rustls::SupportedCipherSuite>,
     /// Accept the TCP connection and say nothing.
     silent: bool,
 }
@@ -86,6 +88,7 @@ impl Default for ServerOpts {
         ServerOpts {
             groups: rustls::crypto::ring::ALL_KX_GROUPS.to_vec(),
             versions: rustls::ALL_VERSIONS.to_vec(),
+            suites: Vec::new(),
             silent: false,
         }
     }
@@ -101,6 +104,9 @@ fn serve(
     let port = listener.local_addr().unwrap().port();
     let mut provider = rustls::crypto::ring::default_provider();
     provider.kx_groups = opts.groups;
+    if !opts.suites.is_empty() {
+        provider.cipher_suites = opts.suites;
+    }
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&opts.versions)
         .unwrap()
@@ -237,7 +243,7 @@ fn a_certificate_from_another_ca_or_for_another_name_is_refused() {
 }
 
 #[test]
-fn a_server_without_p256_or_without_tls12_is_refused_not_hung() {
+fn a_server_without_p256_tls12_or_a_suite_of_ours_is_refused_not_hung() {
     let _b = board();
     let ca = Ca::new("test CA");
     let chain = || ca.issue(dns("localhost"), &rcgen::PKCS_ECDSA_P256_SHA256);
@@ -247,6 +253,15 @@ fn a_server_without_p256_or_without_tls12_is_refused_not_hung() {
     assert!(matches!(e, Error::Tls(_)) && e.kind() != ErrorKind::Certificate, "{e}");
     let tls13 = ServerOpts { versions: vec![&rustls::version::TLS13], ..Default::default() };
     let e = refusal(&ca, chain(), "localhost", tls13);
+    assert!(matches!(e, Error::Tls(_)) && e.kind() != ErrorKind::Certificate, "{e}");
+    // ChaCha20-Poly1305 only: the chip build offers the four ECDHE AES-GCM suites alone.
+    let chacha = ServerOpts {
+        suites: vec![
+            rustls::crypto::ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        ],
+        ..Default::default()
+    };
+    let e = refusal(&ca, chain(), "localhost", chacha);
     assert!(matches!(e, Error::Tls(_)) && e.kind() != ErrorKind::Certificate, "{e}");
 }
 
