@@ -77,8 +77,8 @@ fn a_whole_ota_runs_over_a_verified_mqtt_tls_session() {
 
 #[test]
 fn a_whole_ota_over_mqtts_downloads_over_https_with_one_ca_file() {
-    // The command line: `--broker mqtts://... --ca-file CA.pem --ota-url https://...`,
-    // one CA for both; two TLS sessions open at once (MQTT and the download) in the board's
+    // `--broker mqtts://... --ca-file CA.pem --ota-url https://...`: the one CA file serves
+    // both (no --ota-ca-file); two TLS sessions open at once (MQTT and the download) in the board's
     // heap share, with the chip's record buffers.
     let mut cloud = Cloud::start();
     let ca = Ca::new("test CA");
@@ -91,7 +91,7 @@ fn a_whole_ota_over_mqtts_downloads_over_https_with_one_ca_file() {
         &format!("mqtts://localhost:{}", mqtts.port),
         &format!("https://localhost:{}/pkg/{{version}}", https.port),
         "mqtts-https",
-        &["--ca-file", ca_arg, "--ota-ca-file", ca_arg],
+        &["--ca-file", ca_arg],
     );
     let (_, v) = cloud.until(30, |_, v| version_report(v).is_some());
     assert_eq!(version_report(&v), Some("1.0.0"));
@@ -135,7 +135,7 @@ fn a_whole_ota_through_mosquittos_tls_listener_with_the_download_over_https() {
         &format!("mqtts://localhost:{}", broker.port),
         &format!("https://localhost:{}/pkg/{{version}}", https.port),
         "mosquitto-https",
-        &["--ca-file", ca_arg, "--ota-ca-file", ca_arg],
+        &["--ca-file", ca_arg],
     );
     let (_, v) = cloud.until(30, |_, v| version_report(v).is_some());
     assert_eq!(version_report(&v), Some("1.0.0"), "{}", broker.log());

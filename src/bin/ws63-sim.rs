@@ -110,7 +110,8 @@ struct RunArgs {
     #[arg(long, value_name = "[mqtts://]HOST:PORT")]
     broker: Option<String>,
     /// The CA certificates (PEM) the broker's certificate must lead to: MQTT over TLS
-    /// (overrides the configuration's [mqtt] ca_file).
+    /// (overrides the configuration's [mqtt] ca_file). They also serve https:// downloads
+    /// unless --ota-ca-file or the configuration's [ota] ca_file names others.
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
     /// The device id.
@@ -367,6 +368,18 @@ fn run(a: RunArgs) -> Result<(), String> {
     set("mqtt.topic_root", &a.topic_root);
     set("ota.url", &a.ota_url);
     let config_file = a.config.map(|p| p.display().to_string());
+    // One CA file for both, unless the downloads have their own.
+    if a.ota_ca_file.is_none() {
+        // (A configuration that does not load yet, for want of it, is checked again below.)
+        let own = load_config(config_file.as_deref(), &settings).map(|c| c.ota.ca_file);
+        if own.as_ref().is_ok_and(String::is_empty) || own.is_err() {
+            let mqtt_ca =
+                settings.iter().find(|(k, _)| k == "mqtt.ca_file").map(|(_, v)| v.clone());
+            if let Some(abs) = mqtt_ca {
+                settings.push(("ota.ca_file".into(), abs));
+            }
+        }
+    }
     // Check the configuration here, so a mistake is reported once, not at every boot.
     let cfg = load_config(config_file.as_deref(), &settings)?;
     tls_files(&cfg, config_file.as_deref())?;
