@@ -161,6 +161,62 @@ fn a_whole_ota_through_mosquittos_tls_listener_with_the_download_over_https() {
 }
 
 #[test]
+fn iotdas_upgrade_events_download_their_https_urls_over_verified_sessions() {
+    // IoTDA's two `$ota` upgrade events with https:// URLs: `firmware_upgrade` (the package in
+    // IoTDA, a Bearer token) and `firmware_upgrade_v2` (the package in OBS, no token), over
+    // MQTT over TLS, one CA file for both.
+    let mut cloud = Cloud::start();
+    let ca = Ca::new("test CA");
+    let mqtts = TlsFront::start(ca.server("localhost"), cloud.port);
+    let (p2, p3) = (fixture::default_pkg("2.0.0", 60_000), fixture::default_pkg("3.0.0", 60_000));
+    let signs = [fixture::sha256_hex(&p2).to_uppercase(), fixture::sha256_hex(&p3)];
+    let sizes = [p2.len(), p3.len()];
+    let (srv2, srv3) = (
+        FirmwareServer::start(p2, Faults::default()),
+        FirmwareServer::start(p3, Faults::default()),
+    );
+    let (iotda, obs) = (
+        TlsFront::start(ca.server("localhost"), srv2.port),
+        TlsFront::start(ca.server("localhost"), srv3.port),
+    );
+    let ca_file = ca.file("events");
+    let _board = Board::start_at(
+        &format!("mqtts://localhost:{}", mqtts.port),
+        "http://127.0.0.1:9/unused/{version}",
+        "https-events",
+        &["--ca-file", ca_file.to_str().unwrap()],
+    );
+    cloud.until(30, |_, v| version_report(v) == Some("1.0.0"));
+    let url = format!("https://localhost:{}/pkg/2.0.0", iotda.port);
+    cloud.event(&format!(
+        r#"{{"services":[{{"service_id":"$ota","event_type":"firmware_upgrade","paras":{{"version":"2.0.0","url":"{url}","file_size":{},"sign":"{}","access_token":"tok"}}}}]}}"#,
+        sizes[0], signs[0]
+    ));
+    cloud.until(60, |_, v| version_report(v) == Some("2.0.0"));
+    // An OBS address: signed in its query, no token.
+    let url = format!(
+        "https://localhost:{}/pkg/3.0.0.fwpkg?AccessKeyId=k&Expires=9&Signature=s",
+        obs.port
+    );
+    cloud.event(&format!(
+        r#"{{"services":[{{"service_id":"$ota","event_type":"firmware_upgrade_v2","paras":{{"version":"3.0.0","url":"{url}","file_size":{},"file_name":"3.0.0.fwpkg","sign":"{}"}}}}]}}"#,
+        sizes[1], signs[1]
+    ));
+    cloud.until(60, |_, v| version_report(v) == Some("3.0.0"));
+    let (h2, h3) = (srv2.hits(), srv3.hits());
+    assert_eq!((h2.len(), h3.len()), (1, 1), "{h2:?} {h3:?}");
+    assert_eq!((h2[0].path.as_str(), h2[0].auth.as_deref()), ("/pkg/2.0.0", Some("Bearer tok")));
+    assert!(h3[0].path.starts_with("/pkg/3.0.0.fwpkg?AccessKeyId=k"), "{h3:?}");
+    assert_eq!(h3[0].auth, None, "no token for OBS");
+    assert_eq!(
+        iotda.established.load(Ordering::SeqCst) + obs.established.load(Ordering::SeqCst),
+        2
+    );
+    assert_eq!(mqtts.established.load(Ordering::SeqCst), 3, "one MQTT session per boot");
+    let _ = std::fs::remove_file(ca_file);
+}
+
+#[test]
 fn a_broker_certified_by_a_stranger_is_never_logged_in_to() {
     let cloud = Cloud::start();
     let ours = Ca::new("test CA");

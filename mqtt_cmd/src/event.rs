@@ -1,4 +1,5 @@
-//! IoTDA `$ota` events: what the platform sends down (`version_query`, `firmware_upgrade`) and
+//! IoTDA `$ota` events: what the platform sends down (`version_query`, `firmware_upgrade` for a
+//! package stored in IoTDA, `firmware_upgrade_v2` for one in OBS, whose URL needs no token) and
 //! what the gateway reports up (`version_report`, `upgrade_progress_report`).
 //!
 //! ```text
@@ -25,7 +26,7 @@ use crate::json;
 /// The OTA service's id.
 pub const OTA_SERVICE: &str = "$ota";
 
-/// A `firmware_upgrade` event's parameters.
+/// A `firmware_upgrade` (or `firmware_upgrade_v2`) event's parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FirmwareUpgrade {
     /// Target version.
@@ -86,10 +87,12 @@ pub fn parse(payload: &[u8]) -> Result<Vec<Event>, ParseError> {
         let paras = s.get("paras").and_then(Value::as_object).unwrap_or(&empty);
         out.push(match (service_id, event_type) {
             (OTA_SERVICE, "version_query") => Event::VersionQuery,
-            (OTA_SERVICE, "firmware_upgrade") => match firmware_upgrade(paras) {
-                Ok(f) => Event::FirmwareUpgrade(f),
-                Err(e) => Event::BadFirmwareUpgrade(e),
-            },
+            (OTA_SERVICE, "firmware_upgrade" | "firmware_upgrade_v2") => {
+                match firmware_upgrade(paras) {
+                    Ok(f) => Event::FirmwareUpgrade(f),
+                    Err(e) => Event::BadFirmwareUpgrade(e),
+                }
+            }
             _ => Event::Other { service_id: service_id.into(), event_type: event_type.into() },
         });
     }
@@ -163,7 +166,9 @@ mod tests {
             {"service_id":"$ota","event_type":"version_query","paras":{}},
             {"service_id":"$ota","event_type":"firmware_upgrade","paras":{"version":"1.0.1","url":"http://h/u","file_size":1024,"access_token":"t","expires":86400,"sign":"AB","task_id":"k"}},
             {"service_id":"$ota","event_type":"firmware_upgrade","paras":{"version":"1.0.1"}},
-            {"service_id":"$time_sync","event_type":"time_sync_response","paras":{}}]}"#;
+            {"service_id":"$time_sync","event_type":"time_sync_response","paras":{}},
+            {"service_id":"$ota","event_type":"firmware_upgrade_v2","paras":{"version":"1.0.2","url":"https://obs/p?s=1","file_size":2048,"file_name":"p.fwpkg","sign":"CD"}},
+            {"service_id":"$ota","event_type":"software_upgrade","paras":{"version":"1.0.3","url":"https://h/u"}}]}"#;
         let ev = parse(down).unwrap();
         assert_eq!(ev[0], Event::VersionQuery);
         let Event::FirmwareUpgrade(f) = &ev[1] else { panic!("{:?}", ev[1]) };
@@ -173,6 +178,15 @@ mod tests {
         );
         assert_eq!(ev[2], Event::BadFirmwareUpgrade("url is missing".into()));
         assert!(matches!(&ev[3], Event::Other { service_id, .. } if service_id == "$time_sync"));
+        // OBS's variant: the same parameters without a token.
+        let Event::FirmwareUpgrade(v2) = &ev[4] else { panic!("{:?}", ev[4]) };
+        assert_eq!(
+            (v2.version.as_str(), v2.url.as_str(), v2.sign.as_deref(), v2.access_token.as_deref()),
+            ("1.0.2", "https://obs/p?s=1", Some("CD"), None)
+        );
+        assert!(
+            matches!(&ev[5], Event::Other { event_type, .. } if event_type == "software_upgrade")
+        );
         assert_eq!(parse(b"{}").unwrap_err().reason(), "bad_request");
         assert_eq!(parse(b"nope").unwrap_err(), ParseError::Malformed);
     }
