@@ -958,12 +958,13 @@ mod tests {
         assert_eq!(check(vec![], "127.0.0.1"), None, "no SAN: the CN decides, alike");
     }
 
-    /// `mbedtls_ssl_setup` with the curve list `curves` (None: no list set).
-    fn setup_with(curves: Option<&'static [u8]>) -> c_int {
-        let mut conf_storage = [0u64; 32];
-        let mut ssl_storage = [0u64; 48];
-        let c = conf_storage.as_mut_ptr().cast::<chip::mbedtls_ssl_config>();
-        let s = ssl_storage.as_mut_ptr().cast::<chip::mbedtls_ssl_context>();
+    /// A client configuration in `storage` with a random generator and the curve list
+    /// `curves` (None: no list set).
+    fn client_config(
+        storage: &mut [u64; 32],
+        curves: Option<&'static [u8]>,
+    ) -> *mut chip::mbedtls_ssl_config {
+        let c = storage.as_mut_ptr().cast::<chip::mbedtls_ssl_config>();
         unsafe extern "C" fn rng(_: *mut c_void, out: *mut u8, len: usize) -> c_int {
             // SAFETY: mbedTLS's buffer of `len` bytes.
             fill_random(unsafe { std::slice::from_raw_parts_mut(out, len) });
@@ -975,6 +976,15 @@ mod tests {
         if let Some(list) = curves {
             ssl_conf_curves(c, list.as_ptr());
         }
+        c
+    }
+
+    /// `mbedtls_ssl_setup` with the curve list `curves` (None: no list set).
+    fn setup_with(curves: Option<&'static [u8]>) -> c_int {
+        let mut conf_storage = [0u64; 32];
+        let mut ssl_storage = [0u64; 48];
+        let c = client_config(&mut conf_storage, curves);
+        let s = ssl_storage.as_mut_ptr().cast::<chip::mbedtls_ssl_context>();
         ssl_init(s);
         let rc = ssl_setup(s, c);
         ssl_free(s);
@@ -1003,17 +1013,8 @@ mod tests {
         static P256: [u8; 2] = [chip::MBEDTLS_ECP_DP_SECP256R1, chip::MBEDTLS_ECP_DP_NONE];
         let mut conf_storage = [0u64; 32];
         let mut ssl_storage = [0u64; 48];
-        let c = conf_storage.as_mut_ptr().cast::<chip::mbedtls_ssl_config>();
+        let c = client_config(&mut conf_storage, Some(&P256));
         let s = ssl_storage.as_mut_ptr().cast::<chip::mbedtls_ssl_context>();
-        unsafe extern "C" fn rng(_: *mut c_void, out: *mut u8, len: usize) -> c_int {
-            // SAFETY: mbedTLS's buffer of `len` bytes.
-            fill_random(unsafe { std::slice::from_raw_parts_mut(out, len) });
-            0
-        }
-        ssl_config_init(c);
-        assert_eq!(ssl_config_defaults(c, 0, 0, 0), 0);
-        ssl_conf_rng(c, Some(rng), std::ptr::null_mut());
-        ssl_conf_curves(c, P256.as_ptr());
         let once = || {
             crate::measure::heap_kept(|| {
                 crate::measure::heap_peak(|| {
