@@ -160,7 +160,7 @@ fn an_exhausted_heap_gets_an_error_answer_or_a_clean_reboot_never_a_hang() {
     );
     cloud.until(30, |_, v| version_report(v) == Some("1.0.0"));
 
-    // 6 KiB to spare: enough to take and answer a command, not the OTA thread's 11 KiB stack. The
+    // 6 KiB to spare: enough to take and answer a command, not the OTA thread's 12 KiB stack. The
     // command is answered with an error, and the gateway goes on serving.
     ws63_sim::control::send(&control, "heap-spare 6144\n", Duration::from_secs(5)).unwrap();
     cloud.command("h1", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
@@ -171,13 +171,13 @@ fn an_exhausted_heap_gets_an_error_answer_or_a_clean_reboot_never_a_hang() {
     let (_, v) = cloud.until(10, |_, v| version_report(v).is_some());
     assert_eq!(version_report(&v), Some("1.0.0"));
 
-    // 13 KiB to spare: the thread (its 11 KiB stack) starts, and the OTA runs out of memory on its way (its
+    // 14 KiB to spare: the thread (its 12 KiB stack) starts, and the OTA runs out of memory on its way (its
     // buffers, the SDK's erase buffers). Either it reports that (IoTDA result 9) and the
     // gateway serves on, or the allocation fails in Rust code, which panics: the chip
     // reboots, and the board comes back with the old version. A panic can come before the
     // gateway thread has sent its answer to the command (the OTA thread runs at the same
     // priority), so the answer is only required when no reboot happened.
-    ws63_sim::control::send(&control, "heap-spare 13312\n", Duration::from_secs(5)).unwrap();
+    ws63_sim::control::send(&control, "heap-spare 14336\n", Duration::from_secs(5)).unwrap();
     cloud.command("h2", r#"{"command_name":"ota_upgrade","paras":{"version":"2.0.0"}}"#);
     let h2 = format!("{ROOT}/commands/response/request_id=h2");
     let mut answer = None;

@@ -94,7 +94,7 @@ fn a_second_start_while_one_runs_is_busy_and_starts_no_thread() {
         .collect();
     assert_eq!(
         threads,
-        [(0x2C00, cmsis_rtos2_sys::osPriorityNormal)],
+        [(0x3000, cmsis_rtos2_sys::osPriorityNormal)],
         "one OTA thread, like the C original"
     );
     // The stalled download ends in a timeout, reported, and frees the OTA for the next start.

@@ -198,6 +198,9 @@ pub enum Problem {
     UnboundedRecursion(Vec<String>),
     /// An SDK function with no estimate.
     UnknownSdkFunction(String),
+    /// A function that moves the stack pointer by a register (a large or variable frame)
+    /// and has no exact frame size.
+    UnknownFrame(String),
     /// An SDK function that calls the firmware back with no figure for the depth of its
     /// callbacks (`name bytes callbacks N` in sdk-frames.txt), or one with such a figure that
     /// no `[[callback]]` rule names (the callbacks would go uncounted).
@@ -216,6 +219,9 @@ impl std::fmt::Display for Problem {
             }
             Problem::UnknownSdkFunction(s) => {
                 write!(f, "the SDK function `{s}` has no estimate in sdk-frames.txt")
+            }
+            Problem::UnknownFrame(s) => {
+                write!(f, "`{s}` moves the stack pointer by a register: its frame is not known")
             }
             Problem::UncountedCallbacks(s) => write!(
                 f,
@@ -414,6 +420,9 @@ fn analyse_thread(
         }
     }
     for f in &reach {
+        if p.register_frames.contains(f) {
+            problems.push(Problem::UnknownFrame(p.functions[*f].demangled.clone()));
+        }
         for e in &p.functions[*f].external {
             if !sdk.contains_key(e) {
                 problems.push(Problem::UnknownSdkFunction(e.clone()));
@@ -790,6 +799,7 @@ mod tests {
         let p = Program {
             functions: vec![f("ssl_write", 10, &[1], 1), f("ssl_write_record", 20, &[], 0)],
             address_taken: [1].into(),
+            ..Default::default()
         };
         let c = Config::parse(
             "margin = 0.0\ncontext_switch = 0\ninterrupt = 0\n[[thread]]\nname = \"ssl_write\"\n\

@@ -46,11 +46,14 @@ pub struct Program {
     /// Functions whose address is taken (a relocation outside a call refers to them): the
     /// candidates of indirect calls.
     pub address_taken: BTreeSet<usize>,
+    /// Functions that move the stack pointer by a register: their frames are not known.
+    pub register_frames: BTreeSet<usize>,
 }
 
 struct ObjFunction {
     name: String,
     global: bool,
+    weak: bool,
     section: SectionIndex,
     offset: u64,
     size: u64,
@@ -94,7 +97,7 @@ impl Program {
         let mut p = Program::default();
         // Pass 1: the functions of every object, and the global names.
         let mut per_object: Vec<Vec<(ObjFunction, usize)>> = Vec::new();
-        let mut globals: BTreeMap<String, usize> = BTreeMap::new();
+        let mut globals: BTreeMap<String, (usize, bool)> = BTreeMap::new();
         for (_, obj) in &objects {
             let mut fns = Vec::new();
             for s in obj.symbols() {
@@ -106,15 +109,23 @@ impl Program {
                 let f = ObjFunction {
                     name: name.to_string(),
                     global: s.is_global(),
+                    weak: s.is_weak(),
                     section,
                     offset: s.address(),
                     size: s.size(),
                 };
                 let idx = p.functions.len();
                 if f.global {
-                    // A weak definition in one object and a strong one in another: the first
-                    // seen stands for both (they are the same code for this purpose).
-                    globals.entry(f.name.clone()).or_insert(idx);
+                    // A weak definition and a strong one: the link takes the strong one (a
+                    // weak stub may be far smaller than the real code); of two alike, the first.
+                    let strong = !f.weak;
+                    match globals.get(&f.name) {
+                        Some(&(_, true)) => {}
+                        Some(&(_, false)) if !strong => {}
+                        _ => {
+                            globals.insert(f.name.clone(), (idx, strong));
+                        }
+                    }
                 }
                 p.functions.push(Function {
                     name: f.name.clone(),
@@ -129,6 +140,8 @@ impl Program {
             }
             per_object.push(fns);
         }
+        let globals: BTreeMap<String, usize> =
+            globals.into_iter().map(|(name, (idx, _))| (name, idx)).collect();
         // Pass 2: frames, calls, indirect sites, address-taken functions.
         for ((_, obj), fns) in objects.iter().zip(&per_object) {
             read_object(obj, fns, &globals, &mut p)?;
@@ -240,6 +253,20 @@ fn read_object(
         let mut decrements = 0u32;
         let relocated: BTreeSet<u64> =
             section.relocations().map(|(at, _)| at.wrapping_sub(section.address())).collect();
+        // Where the code takes a jump table's address (LLVM names them `.LJTI*`): the `jr`
+        // a few instructions on is the table's jump, inside the function.
+        let jump_tables: Vec<u64> = section
+            .relocations()
+            .filter(|(_, rel)| match rel.target() {
+                RelocationTarget::Symbol(sym) => obj
+                    .symbol_by_index(sym)
+                    .ok()
+                    .and_then(|s| s.name().ok())
+                    .is_some_and(|n| n.starts_with(".LJTI")),
+                _ => false,
+            })
+            .map(|(at, _)| at.wrapping_sub(section.address()))
+            .collect();
         while off + 2 <= body.len() {
             let len = riscv::insn_len(u16::from_le_bytes([body[off], body[off + 1]]));
             let insn = &body[off..(off + len).min(body.len())];
@@ -261,12 +288,22 @@ fn read_object(
                     continue;
                 }
             }
-            if !call_halves.contains(&(off as u64))
-                && riscv::indirect(insn) == Some(riscv::Indirect::Call)
-            {
+            let site = match riscv::indirect(insn) {
+                Some(riscv::Indirect::Call) => true,
+                // A jump through a register that is not a jump table's is a tail call through
+                // a pointer: an indirect call that returns to our caller.
+                Some(riscv::Indirect::Jump) => {
+                    !jump_tables.iter().any(|t| *t < at && at - *t <= JUMP_TABLE_WINDOW)
+                }
+                _ => false,
+            };
+            if !call_halves.contains(&(off as u64)) && site {
                 p.functions[*idx].indirect_calls += 1;
             }
             decrements += riscv::stack_decrement(insn).unwrap_or(0);
+            if riscv::register_stack_adjust(insn) && !p.functions[*idx].exact_frame {
+                p.register_frames.insert(*idx);
+            }
             off += len;
         }
         if !p.functions[*idx].exact_frame {
@@ -303,6 +340,10 @@ fn read_object(
     }
     Ok(())
 }
+
+/// How far before a `jr` the code that takes its jump table's address may be (bytes): LLVM
+/// emits `lui`, `addi`, `add`, `lw`, `jr` (with a shift before them).
+const JUMP_TABLE_WINDOW: u64 = 32;
 
 /// `R_RISCV_HI20`, `LO12_I/S`, `PCREL_HI20`, `PCREL_LO12_I/S`: code computing an address.
 fn is_address_reloc(r_type: u32) -> bool {

@@ -141,6 +141,26 @@ pub fn stack_decrement(code: &[u8]) -> Option<u32> {
     (imm < 0).then(|| imm.unsigned_abs())
 }
 
+/// Whether the instruction at the start of `code` moves the stack pointer by a register
+/// (`add sp, sp, rX`, `sub sp, sp, rX`, `c.add sp, rX`): a frame whose size the prologue's
+/// immediates do not show (a large frame, or a variable-size allocation).
+pub fn register_stack_adjust(code: &[u8]) -> bool {
+    let Some(half) = code.get(..2).map(|h| u16::from_le_bytes([h[0], h[1]])) else {
+        return false;
+    };
+    if insn_len(half) == 2 {
+        // c.add rd, rs2: funct4 1001, op 10, rs2 != 0; rd = sp.
+        let (rd, rs2) = (u32::from((half >> 7) & 0x1F), (half >> 2) & 0x1F);
+        return half & 0b11 == 0b10 && half >> 12 == 0b1001 && rd == SP && rs2 != 0;
+    }
+    let Some(w) = code.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])) else {
+        return false;
+    };
+    let (opcode, rd, funct3, rs1, funct7) =
+        (w & 0x7F, (w >> 7) & 0x1F, (w >> 12) & 7, (w >> 15) & 0x1F, w >> 25);
+    opcode == 0x33 && funct3 == 0 && (funct7 == 0 || funct7 == 0x20) && rd == SP && rs1 == SP
+}
+
 fn sign_extend(v: u32, bits: u32) -> i32 {
     let shift = 32 - bits;
     ((v << shift) as i32) >> shift
@@ -189,6 +209,17 @@ mod tests {
         let mut other = w(0x0000_0097).to_vec();
         other.extend(w(0x0015_0513));
         assert_eq!(pc_relative_call(&other), None);
+    }
+
+    #[test]
+    fn stack_pointer_moved_by_a_register() {
+        // sub sp, sp, a0 = 0x40a10133; add sp, sp, a0 = 0x00a10133; c.add sp, a0 = 0x912a.
+        assert!(register_stack_adjust(&w(0x40a1_0133)));
+        assert!(register_stack_adjust(&w(0x00a1_0133)));
+        assert!(register_stack_adjust(&h(0x912a)));
+        // mv sp, s0 (c.mv, restoring the frame) = 0x8122; sub a0, a0, a1 = 0x40b50533.
+        assert!(!register_stack_adjust(&h(0x8122)));
+        assert!(!register_stack_adjust(&w(0x40b5_0533)));
     }
 
     #[test]
