@@ -72,7 +72,7 @@ fn embed_config() {
                 eprintln!("error: {}: {key} {}: {e}", path.display(), at.display());
                 std::process::exit(1);
             });
-            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+            if !config::holds_pem_certificate(&pem) {
                 eprintln!(
                     "error: {}: {key} {}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it",
                     path.display(),

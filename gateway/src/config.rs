@@ -247,6 +247,13 @@ fn parse_value(v: &str) -> Result<String, String> {
     Err(format!("expected a \"string\" or a number, found `{v}`"))
 }
 
+/// Whether `bytes` hold a PEM certificate: what a `ca_file` must name (the chip build embeds
+/// it, the simulated board reads it at each boot; both refuse a file without one).
+pub fn holds_pem_certificate(bytes: &[u8]) -> bool {
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    bytes.windows(BEGIN.len()).any(|w| w == BEGIN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

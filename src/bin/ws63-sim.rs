@@ -526,7 +526,7 @@ fn tls_files(
         }
         let path = base.join(file);
         let pem = std::fs::read(&path).map_err(|e| format!("{key} {}: {e}", path.display()))?;
-        if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        if !gateway::config::holds_pem_certificate(&pem) {
             return Err(format!("{key} {}: no PEM certificate in it", path.display()));
         }
         Ok(Some(pem))

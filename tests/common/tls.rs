@@ -41,18 +41,20 @@ impl Ca {
     /// A server certificate for `host` and its key, in PEM (as OpenSSL-based servers take
     /// them).
     pub fn server_pem(&self, host: &str) -> (String, String) {
-        let key = KeyPair::generate().unwrap();
-        let p = CertificateParams::new(vec![host.to_string()]).unwrap();
-        let cert = p.signed_by(&key, &self.cert, &self.key).unwrap();
+        let (cert, key) = self.issue(host);
         (cert.pem(), key.serialize_pem())
     }
 
     /// A server certificate for `host` and its key.
     pub fn server(&self, host: &str) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+        let (cert, key) = self.issue(host);
+        (cert.der().clone(), PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())))
+    }
+
+    fn issue(&self, host: &str) -> (rcgen::Certificate, KeyPair) {
         let key = KeyPair::generate().unwrap();
         let p = CertificateParams::new(vec![host.to_string()]).unwrap();
-        let cert = p.signed_by(&key, &self.cert, &self.key).unwrap();
-        (cert.der().clone(), PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())))
+        (p.signed_by(&key, &self.cert, &self.key).unwrap(), key)
     }
 }
 

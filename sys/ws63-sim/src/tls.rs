@@ -580,7 +580,8 @@ pub extern "C" fn ssl_free(s: *mut chip::mbedtls_ssl_context) {
 }
 
 /// `mbedtls_ssl_setup`: reads the configuration's curves (see [`groups_at_setup`]) and
-/// allocates the record buffers (from the board's heap, with the chip's larger size charged).
+/// allocates the record buffers (from the board's heap, charged at the chip's sizes: see
+/// `sim_calloc`).
 #[export_name = "ws63sim_mbedtls_ssl_setup"]
 pub extern "C" fn ssl_setup(
     s: *mut chip::mbedtls_ssl_context,

@@ -251,22 +251,20 @@ fn read_object(
         }
         let mut off = 0usize;
         let mut decrements = 0u32;
-        let relocated: BTreeSet<u64> =
-            section.relocations().map(|(at, _)| at.wrapping_sub(section.address())).collect();
-        // Where the code takes a jump table's address (LLVM names them `.LJTI*`): the `jr`
-        // a few instructions on is the table's jump, inside the function.
-        let jump_tables: Vec<u64> = section
-            .relocations()
-            .filter(|(_, rel)| match rel.target() {
-                RelocationTarget::Symbol(sym) => obj
-                    .symbol_by_index(sym)
-                    .ok()
-                    .and_then(|s| s.name().ok())
-                    .is_some_and(|n| n.starts_with(".LJTI")),
-                _ => false,
-            })
-            .map(|(at, _)| at.wrapping_sub(section.address()))
-            .collect();
+        // Every relocated offset, and where the code takes a jump table's address (LLVM names
+        // them `.LJTI*`): the `jr` a few instructions on is the table's jump, inside the
+        // function.
+        let mut relocated = BTreeSet::new();
+        let mut jump_tables = Vec::new();
+        for (at, rel) in section.relocations() {
+            let at = at.wrapping_sub(section.address());
+            relocated.insert(at);
+            let RelocationTarget::Symbol(sym) = rel.target() else { continue };
+            let name = obj.symbol_by_index(sym).ok().and_then(|s| s.name().ok());
+            if name.is_some_and(|n| n.starts_with(".LJTI")) {
+                jump_tables.push(at);
+            }
+        }
         while off + 2 <= body.len() {
             let len = riscv::insn_len(u16::from_le_bytes([body[off], body[off + 1]]));
             let insn = &body[off..(off + len).min(body.len())];
