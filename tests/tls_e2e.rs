@@ -116,7 +116,7 @@ fn a_whole_ota_through_mosquittos_tls_listener_with_the_download_over_https() {
     // test's broker; the download from an HTTPS server; one CA file for both.
     let mut cloud = Cloud::start();
     let ca = Ca::new("test CA");
-    let Some(broker) = Mosquitto::start(&ca, cloud.port, common::ROOT, "ota") else {
+    let Some(broker) = Mosquitto::start(Some(&ca), cloud.port, common::ROOT, "ota") else {
         return;
     };
     // The bridge announces itself on the cloud's side once it is connected.

@@ -140,9 +140,9 @@ fn relay(
     }
 }
 
-/// mosquitto with a TLS listener on 127.0.0.1 (a certificate for `localhost` from the test's
-/// CA), bridged to the test's broker (the cloud) for the device's topics: commands and
-/// downward events in, upward events and responses out (disjoint, so nothing loops).
+/// mosquitto with a listener on 127.0.0.1, TLS (a certificate for `localhost` from the test's
+/// CA) or plain, bridged to the test's broker (the cloud) for the device's topics: commands
+/// and downward events in, upward events and responses out (disjoint, so nothing loops).
 pub struct Mosquitto {
     pub port: u16,
     child: std::process::Child,
@@ -151,7 +151,8 @@ pub struct Mosquitto {
 
 impl Mosquitto {
     /// `None` when this machine has no mosquitto (CI installs it: there that is an error).
-    pub fn start(ca: &Ca, cloud_port: u16, root: &str, name: &str) -> Option<Mosquitto> {
+    /// With `tls`, the listener is TLS with a certificate from that CA; without, plain MQTT.
+    pub fn start(tls: Option<&Ca>, cloud_port: u16, root: &str, name: &str) -> Option<Mosquitto> {
         let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists());
@@ -162,19 +163,24 @@ impl Mosquitto {
         };
         let dir = std::env::temp_dir().join(format!("mosquitto-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (cert, key) = ca.server_pem("localhost");
-        std::fs::write(dir.join("server.pem"), cert).unwrap();
-        std::fs::write(dir.join("server.key"), key).unwrap();
+        let certs = match tls {
+            Some(ca) => {
+                let (cert, key) = ca.server_pem("localhost");
+                std::fs::write(dir.join("server.pem"), cert).unwrap();
+                std::fs::write(dir.join("server.key"), key).unwrap();
+                format!("certfile {d}/server.pem\nkeyfile {d}/server.key\n", d = dir.display())
+            }
+            None => String::new(),
+        };
         let port = super::free_port();
         let conf = format!(
             "per_listener_settings false\nallow_anonymous true\nuser root\npersistence false\n\
-             listener {port} 127.0.0.1\ncertfile {d}/server.pem\nkeyfile {d}/server.key\n\
+             listener {port} 127.0.0.1\n{certs}\
              connection cloud\naddress 127.0.0.1:{cloud_port}\nbridge_protocol_version mqttv311\n\
              try_private false\ncleansession true\nrestart_timeout 1\nnotifications true\n\
              notification_topic {root}/events/up\n\
              topic {root}/commands/+ in 0\ntopic {root}/events/down in 0\n\
-             topic {root}/events/up out 0\ntopic {root}/commands/response/# out 0\n",
-            d = dir.display()
+             topic {root}/events/up out 0\ntopic {root}/commands/response/# out 0\n"
         );
         std::fs::write(dir.join("mosquitto.conf"), conf).unwrap();
         let log = std::fs::File::create(dir.join("mosquitto.log")).unwrap();

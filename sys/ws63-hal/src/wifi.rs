@@ -58,6 +58,7 @@ fn copy_field(dst: &mut [i8], src: &str) {
     }
 }
 
+#[cfg(not(feature = "emulator-net"))]
 fn link_state() -> Option<sdk::wifi_conn_state_enum> {
     let mut info = sdk::wifi_linked_info_stru::default();
     // SAFETY: `info` is valid and writable.
@@ -67,7 +68,14 @@ fn link_state() -> Option<sdk::wifi_conn_state_enum> {
 
 /// Whether the station is connected to a network.
 pub fn link_up() -> bool {
-    link_state() == Some(sdk::WIFI_CONNECTED)
+    #[cfg(feature = "emulator-net")]
+    {
+        emulator::link_up()
+    }
+    #[cfg(not(feature = "emulator-net"))]
+    {
+        link_state() == Some(sdk::WIFI_CONNECTED)
+    }
 }
 
 /// Connects to `cfg`'s network and waits (at most `timeout` in all) for the link and a DHCP
@@ -89,6 +97,20 @@ pub fn connect(cfg: &StaConfig<'_>, timeout: Duration) -> Result<Ipv4Addr, Error
         return Err(Error::InvalidArgument("SSID or passphrase with a NUL"));
     }
     let start = Instant::now();
+    #[cfg(feature = "emulator-net")]
+    {
+        let ip = dhcp(emulator::net_up()?, start, timeout)?;
+        emulator::UP.store(true, core::sync::atomic::Ordering::Relaxed);
+        return Ok(ip);
+    }
+    #[cfg(not(feature = "emulator-net"))]
+    join_radio(cfg, start, timeout)
+}
+
+/// The radio's part of [`connect`]: the station joins the network, then DHCP on `wlan0`.
+#[cfg(not(feature = "emulator-net"))]
+fn join_radio(cfg: &StaConfig<'_>, start: Instant, timeout: Duration) -> Result<Ipv4Addr, Error> {
+    let open = cfg.security == Security::Open;
     // WiFi initialises in its own task after boot; until then enabling the station fails.
     // SAFETY: a plain SDK call.
     while unsafe { sdk::wifi_is_wifi_inited() } == 0 {
@@ -132,7 +154,13 @@ pub fn connect(cfg: &StaConfig<'_>, timeout: Duration) -> Result<Ipv4Addr, Error
     if netif.is_null() {
         return Err(Error::InvalidArgument("no wlan0 interface"));
     }
-    // SAFETY: `netif` is the interface the stack returned.
+    dhcp(netif, start, timeout)
+}
+
+/// Starts DHCP on `netif` and waits for a lease until `timeout` after `start`; returns the
+/// address.
+fn dhcp(netif: *mut lw::netif, start: Instant, timeout: Duration) -> Result<Ipv4Addr, Error> {
+    // SAFETY: `netif` is an interface the stack returned (non-null, registered for good).
     let rc = unsafe { lw::netifapi_dhcp_start(netif) };
     if rc != lw::ERR_OK {
         return Err(Error::InvalidArgument("DHCP would not start"));
@@ -154,4 +182,43 @@ pub fn connect(cfg: &StaConfig<'_>, timeout: Duration) -> Result<Ipv4Addr, Error
     };
     // lwIP keeps addresses in network byte order.
     Ok(Ipv4Addr::from(u32::from_be(ip.addr)))
+}
+
+/// The emulator lane's board mode (feature `emulator-net`, chip builds for `.ci/emulate`
+/// only): there is no radio in the WS63 emulator, so "joining WiFi" brings up the emulator's
+/// Ethernet NIC instead, through the lane's C driver (`.ci/emulator/ws63_test_caller/
+/// netmac_netif.c`, linked into the emulator's images only), and DHCP runs on it as on `wlan0`.
+#[cfg(feature = "emulator-net")]
+mod emulator {
+    use core::sync::atomic::{AtomicBool, Ordering};
+
+    use lwip_sys as lw;
+
+    use crate::error::Error;
+
+    /// Set once the interface has an address.
+    pub(super) static UP: AtomicBool = AtomicBool::new(false);
+
+    extern "C" {
+        /// The lane's driver: registers the NIC's interface with lwIP, brings it up and
+        /// starts its receive thread; the same interface on later calls; NULL on failure.
+        fn ws63_emu_net_up() -> *mut lw::netif;
+    }
+
+    /// The NIC's interface, up.
+    pub(super) fn net_up() -> Result<*mut lw::netif, Error> {
+        // SAFETY: the driver takes no arguments, is called from a thread (it creates one and
+        // calls netifapi, which waits for the tcpip thread), and returns a pointer to its
+        // static interface or NULL.
+        let netif = unsafe { ws63_emu_net_up() };
+        if netif.is_null() {
+            return Err(Error::InvalidArgument("the emulator's NIC would not come up"));
+        }
+        Ok(netif)
+    }
+
+    /// The emulator's link never drops once up.
+    pub(super) fn link_up() -> bool {
+        UP.load(Ordering::Relaxed)
+    }
 }
