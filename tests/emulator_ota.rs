@@ -22,7 +22,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -299,6 +299,75 @@ fn progress_until(s: &mut Services, emu: &Emu, last: impl Fn(&Value) -> bool) ->
     }
 }
 
+/// The lane's measurements (.ci/emulator/ws63_test_caller/emu_watch.c): the last
+/// `[emu-watch]` line of the console, after `why`.
+#[derive(Debug)]
+struct Watch {
+    /// (calls, CPU cycles) in uapi_upg_prepare, uapi_upg_write_package_sync,
+    /// uapi_upg_request_upgrade.
+    prepare: (u64, u64),
+    write: (u64, u64),
+    request: (u64, u64),
+    /// (peak, size) of the threads' stacks, as LiteOS records them.
+    ota_stack: (u64, u64),
+    gateway_stack: (u64, u64),
+    /// The system heap in use: the largest per-tick sample, at the NIC's start, at the end.
+    heap_peak: u64,
+    heap_start: u64,
+}
+
+fn watch(emu: &Emu, why: &str) -> Watch {
+    let console = emu.console();
+    let tag = format!("[emu-watch] {why}: ");
+    let line = console
+        .lines()
+        .rev()
+        .find_map(|l| l.split_once(&tag).map(|(_, rest)| rest.to_owned()))
+        .unwrap_or_else(|| panic!("no `{tag}` line; console:\n{console}"));
+    let n: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().unwrap())
+        .collect();
+    assert_eq!(n.len(), 13, "{line}");
+    Watch {
+        prepare: (n[0], n[1]),
+        write: (n[2], n[3]),
+        request: (n[4], n[5]),
+        ota_stack: (n[6], n[7]),
+        gateway_stack: (n[8], n[9]),
+        heap_peak: n[10],
+        heap_start: n[11],
+    }
+}
+
+impl Watch {
+    /// Within their stacks, and the figures docs/benchmarks.md takes.
+    fn check_and_describe(&self) -> String {
+        for (name, (peak, size)) in [("ota", self.ota_stack), ("gateway", self.gateway_stack)] {
+            assert!(peak > 0 && peak < size, "{name} stack {peak} of {size}");
+        }
+        format!(
+            "SDK storage calls: prepare {}x {} cycles, write {}x {} cycles, request {}x {} \
+             cycles; stack ota {} of {} B, gateway {} of {} B; heap in use {} B at start, \
+             peak {} B (+{})",
+            self.prepare.0,
+            self.prepare.1,
+            self.write.0,
+            self.write.1,
+            self.request.0,
+            self.request.1,
+            self.ota_stack.0,
+            self.ota_stack.1,
+            self.gateway_stack.0,
+            self.gateway_stack.1,
+            self.heap_start,
+            self.heap_peak,
+            self.heap_peak.saturating_sub(self.heap_start)
+        )
+    }
+}
+
 fn le32(flash: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(flash[at..at + 4].try_into().unwrap())
 }
@@ -354,16 +423,20 @@ fn an_ota_on_the_real_kernel_writes_the_package_into_flash_byte_for_byte() {
     assert_requested_flags(&flash, pkg.len());
     let hits = s.fw.hits();
     assert_eq!(hits.len(), 1, "one download, no resume: {hits:?}");
+    let w = watch(&emu, "upgrade requested");
+    assert_eq!((w.prepare.0, w.request.0), (1, 1), "{w:?}");
+    assert!(w.write.0 as usize >= pkg.len().div_ceil(65535), "{w:?}");
     record(
         &inp,
         "full",
         &format!(
-            "command to ota_started {} ms (wall); download to reboot request {} ms (wall); {} \
-             progress reports; package {} B",
+            "command to ota_started {} ms (wall); command answer to reboot request {} ms \
+             (wall); {} progress reports; package {} B; {}",
             latency.as_millis(),
             ota_wall.as_millis(),
             progress.len(),
-            pkg.len()
+            pkg.len(),
+            w.check_and_describe()
         ),
     );
     std::fs::write(inp.out.join("full/console.final.log"), emu.console()).unwrap();
@@ -403,7 +476,17 @@ fn a_cut_download_resumes_with_range_and_the_flash_holds_the_package() {
         "the FOTA partition differs from the package"
     );
     assert_requested_flags(&flash, pkg.len());
-    record(&inp, "cut", &format!("cut at {cut} B, resumed from {from} B, {} requests", hits.len()));
+    let w = watch(&emu, "upgrade requested");
+    assert_eq!((w.prepare.0, w.request.0), (1, 1), "one prepare for both requests: {w:?}");
+    record(
+        &inp,
+        "cut",
+        &format!(
+            "cut at {cut} B, resumed from {from} B, {} requests; {}",
+            hits.len(),
+            w.check_and_describe()
+        ),
+    );
 }
 
 /// A package whose SHA-256 is not the command's: refused by the firmware's own check, never
@@ -422,13 +505,14 @@ fn a_package_whose_sha256_does_not_match_is_refused_and_1_0_0_runs_on() {
     // Still 1.0.0 and alive: a new command gets its answer, and no reset was asked for.
     s.cloud.command("emu2", r#"{"command_name":"ota_upgrade","paras":{"version":"1.0.0"}}"#);
     let again = s.cloud.response("emu2", 60);
-    assert!(again.contains("ota_start_failed") || again.contains("ota_started"), "{again}");
+    assert!(again.contains("1.0.0 is running already"), "{again}");
     assert!(!emu.reset_requested(), "the board asked for a reboot; console:\n{}", emu.console());
     let flash = emu.dump_flash();
     let flags = &flash[FLAGS..FLAGS + 108];
     assert_ne!(le32(flags, 104), 0xAA55_AA55, "the upgrade was requested");
-    record(&inp, "sha", &format!("refused with {last}"));
+    // The SDK's upgrade request was never called: the firmware's own check refused first.
+    let w = watch(&emu, "ota ended");
+    assert_eq!((w.prepare.0, w.request.0), (1, 0), "{w:?}");
+    assert!(!emu.console().contains("[UPG] upg verify"), "the SDK verified the package");
+    record(&inp, "sha", &format!("refused with {last}; {}", w.check_and_describe()));
 }
-
-#[allow(dead_code)]
-fn unused(_: &Path) {}

@@ -10,7 +10,8 @@
  * netifapi_netif_add, which runs driverif_init and sets tcpip_input), makes it the default
  * interface, brings it and its link up, enables the NIC and starts the receive thread. Returns
  * the interface (the firmware then starts DHCP on it: QEMU's user-mode network answers), or
- * NULL. A second call returns the same interface.
+ * NULL. A second call returns the same interface. It also starts the lane's measurements
+ * (emu_watch.c), which only the emulator-net images need.
  *
  * Receive: a thread polls RX_READY every tick and drains the NIC (one frame in RX_BUF at a
  * time; with the netmac-flush fix QEMU delivers the next queued frame at RX_ACK), each frame
@@ -45,6 +46,7 @@
 #define RX_READY         0x1u
 
 struct netif *ws63_emu_net_up(void);
+void ws63_emu_watch_start(void); /* emu_watch.c */
 
 static struct netif g_emu_netif;
 static int g_emu_netif_up;
@@ -156,5 +158,6 @@ struct netif *ws63_emu_net_up(void)
     (void)netifapi_netif_set_up(n);
     (void)netifapi_netif_set_link_up(n);
     g_emu_netif_up = 1;
+    ws63_emu_watch_start();
     return n;
 }
