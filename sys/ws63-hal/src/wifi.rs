@@ -10,11 +10,14 @@ use core::time::Duration;
 use lwip_sys as lw;
 use ws63_sdk_sys as sdk;
 
-use crate::error::{Error, SdkError};
+use crate::error::Error;
+#[cfg(not(feature = "emulator-net"))]
+use crate::error::SdkError;
 use crate::thread::sleep;
 use crate::time::Instant;
 
 /// The station's network interface.
+#[cfg(not(feature = "emulator-net"))]
 const STA_IFNAME: &core::ffi::CStr = c"wlan0";
 
 /// How the network is secured.
@@ -30,6 +33,7 @@ pub enum Security {
     Wpa3Sae,
 }
 
+#[cfg(not(feature = "emulator-net"))]
 impl Security {
     fn raw(self) -> sdk::wifi_security_enum {
         match self {
@@ -52,6 +56,7 @@ pub struct StaConfig<'a> {
     pub security: Security,
 }
 
+#[cfg(not(feature = "emulator-net"))]
 fn copy_field(dst: &mut [i8], src: &str) {
     for (d, s) in dst.iter_mut().zip(src.bytes()) {
         *d = s as i8;
@@ -96,20 +101,20 @@ pub fn connect(cfg: &StaConfig<'_>, timeout: Duration) -> Result<Ipv4Addr, Error
     if cfg.ssid.contains('\0') || cfg.passphrase.contains('\0') {
         return Err(Error::InvalidArgument("SSID or passphrase with a NUL"));
     }
-    let start = Instant::now();
-    #[cfg(feature = "emulator-net")]
-    {
-        let ip = dhcp(emulator::net_up()?, start, timeout)?;
-        emulator::UP.store(true, core::sync::atomic::Ordering::Relaxed);
-        return Ok(ip);
-    }
-    #[cfg(not(feature = "emulator-net"))]
-    join_radio(cfg, start, timeout)
+    join(cfg, Instant::now(), timeout)
+}
+
+/// The emulator's part of [`connect`]: its NIC up, then DHCP on it.
+#[cfg(feature = "emulator-net")]
+fn join(_cfg: &StaConfig<'_>, start: Instant, timeout: Duration) -> Result<Ipv4Addr, Error> {
+    let ip = dhcp(emulator::net_up()?, start, timeout)?;
+    emulator::UP.store(true, core::sync::atomic::Ordering::Relaxed);
+    Ok(ip)
 }
 
 /// The radio's part of [`connect`]: the station joins the network, then DHCP on `wlan0`.
 #[cfg(not(feature = "emulator-net"))]
-fn join_radio(cfg: &StaConfig<'_>, start: Instant, timeout: Duration) -> Result<Ipv4Addr, Error> {
+fn join(cfg: &StaConfig<'_>, start: Instant, timeout: Duration) -> Result<Ipv4Addr, Error> {
     let open = cfg.security == Security::Open;
     // WiFi initialises in its own task after boot; until then enabling the station fails.
     // SAFETY: a plain SDK call.
