@@ -15,8 +15,10 @@
  *
  * Receive: a thread polls RX_READY every tick and drains the NIC (one frame in RX_BUF at a
  * time; with the netmac-flush fix QEMU delivers the next queued frame at RX_ACK), each frame
- * copied into a PBUF_RAM pbuf after lwIP's ETH_PAD_SIZE padding and handed to driverif_input
- * (the tcpip thread). Send: the pbuf
+ * copied into a PBUF_RAM pbuf after lwIP's ETH_PAD_SIZE padding and handed to driverif_input.
+ * The SDK's lwIP has LWIP_TCPIP_CORE_LOCKING_INPUT: the whole input path (TCP, the ACKs it
+ * sends, DHCP) runs on this thread under the core lock, so it gets a stack like the tcpip
+ * thread's share of that work (8 KiB; its water line is printed with the lane's figures). Send: the pbuf
  * chain is gathered into TX_BUF and sent with TX_GO (synchronous in the model). The NIC takes
  * 32-bit accesses only, so both copies go word by word.
  */
@@ -49,6 +51,7 @@ struct netif *ws63_emu_net_up(void);
 void ws63_emu_watch_start(void); /* emu_watch.c */
 
 static struct netif g_emu_netif;
+static int g_emu_netif_added; /* registered with lwIP: never again (a retry must not re-add) */
 static int g_emu_netif_up;
 /* Word-aligned staging buffers: the NIC's buffers take 32-bit accesses only. */
 static uint32_t g_tx_words[NETMAC_BUF_SIZE / 4];
@@ -125,6 +128,9 @@ struct netif *ws63_emu_net_up(void)
      * WiFi task, so the driver does it here. A no-op once lwIP runs. */
     tcpip_init(NULL, NULL);
     struct netif *n = &g_emu_netif;
+    if (g_emu_netif_added) {
+        goto added;
+    }
     (void)memset(n, 0, sizeof(*n));
     uint32_t lo = reg_read(NETMAC_MAC_LO);
     uint32_t hi = reg_read(NETMAC_MAC_HI);
@@ -145,10 +151,12 @@ struct netif *ws63_emu_net_up(void)
     if (netifapi_netif_add(n, &none, &none, &none) != ERR_OK) {
         return NULL;
     }
+    g_emu_netif_added = 1;
+added:
     reg_write(NETMAC_CTRL, CTRL_ENABLE); /* RX and TX on; RX by polling, no interrupt */
     osThreadAttr_t attr = {
         .name = "emu_netmac_rx",
-        .stack_size = 2048,
+        .stack_size = 8192,
         .priority = osPriorityAboveNormal,
     };
     if (osThreadNew(netmac_rx_thread, NULL, &attr) == NULL) {
