@@ -309,6 +309,16 @@ fn assert_only_nv_changed_outside_fota(before: &[u8], after: &[u8]) {
     );
 }
 
+/// The flash as the guest left it, against the one it booted with (`before`): the package in
+/// the FOTA partition byte for byte, the flags of a requested upgrade, and nothing else
+/// changed but NV.
+fn assert_flash_holds_the_requested_package(emu: &Emu, pkg: &[u8], before: &[u8]) {
+    let flash = emu.dump_flash();
+    assert!(flash[FOTA..FOTA + pkg.len()] == *pkg, "the FOTA partition differs from the package");
+    assert_requested_flags(&flash, pkg.len());
+    assert_only_nv_changed_outside_fota(before, &flash);
+}
+
 /// Waits for the guest's reset request, which must follow the firmware's own reboot line
 /// (not, say, the watchdog's).
 fn wait_for_reboot(emu: &Emu) {
@@ -470,13 +480,7 @@ fn an_ota_on_the_real_kernel_writes_the_package_into_flash_byte_for_byte() {
     assert_eq!(last["progress"], 100, "{progress:?}\nconsole:\n{}", emu.console());
     wait_for_reboot(&emu);
     let ota_wall = t.elapsed();
-    let flash = emu.dump_flash();
-    assert!(
-        flash[FOTA..FOTA + pkg.len()] == pkg[..],
-        "the FOTA partition differs from the package"
-    );
-    assert_requested_flags(&flash, pkg.len());
-    assert_only_nv_changed_outside_fota(&before, &flash);
+    assert_flash_holds_the_requested_package(&emu, &pkg, &before);
     let hits = s.fw.hits();
     assert_eq!(hits.len(), 1, "one download, no resume: {hits:?}");
     let w = watch(&emu, "upgrade requested");
@@ -522,13 +526,7 @@ fn a_cut_download_resumes_with_range_and_the_flash_holds_the_package() {
         .parse()
         .unwrap_or_else(|_| panic!("Range {resumed}"));
     assert!(from > 0 && from <= cut, "resumed from {from}, cut at {cut}");
-    let flash = emu.dump_flash();
-    assert!(
-        flash[FOTA..FOTA + pkg.len()] == pkg[..],
-        "the FOTA partition differs from the package"
-    );
-    assert_requested_flags(&flash, pkg.len());
-    assert_only_nv_changed_outside_fota(&before, &flash);
+    assert_flash_holds_the_requested_package(&emu, &pkg, &before);
     let w = watch(&emu, "upgrade requested");
     assert_eq!((w.prepare.0, w.request.0), (1, 1), "one prepare for both requests: {w:?}");
     record(
